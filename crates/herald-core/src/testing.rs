@@ -1,0 +1,127 @@
+//! Contract test suites that every implementation runs against its real backend
+//! (the in-memory store here; Redis and PostgreSQL in their crates).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::{Claim, IdempotencyStore, LeaseToken, StoreError};
+
+fn fresh_key(clause: &str) -> String {
+    format!("herald-contract:{clause}:{}", Uuid::now_v7())
+}
+
+async fn acquire(store: &dyn IdempotencyStore, key: &str, lease: Duration) -> LeaseToken {
+    match store.claim(key, lease).await {
+        Ok(Claim::Acquired(token)) => token,
+        other => panic!("claim of a fresh key `{key}` must be Acquired, got {other:?}"),
+    }
+}
+
+/// Runs every clause of the idempotency contract; panics naming the clause that failed.
+/// Uses fresh keys, so it can run against a shared store. Takes about a second: lease and
+/// TTL expiry are observed in real time, as a crashed worker would see them.
+pub async fn idempotency_store_contract<S: IdempotencyStore>(store: Arc<S>) {
+    let store: Arc<dyn IdempotencyStore> = store;
+    let long = Duration::from_secs(60);
+
+    // A held key is in progress for everyone else.
+    let key = fresh_key("held");
+    let token = acquire(&*store, &key, long).await;
+    assert_eq!(
+        store.claim(&key, long).await.ok(),
+        Some(Claim::InProgress),
+        "a key held by a live lease must be InProgress"
+    );
+
+    // Completing marks it done; it stays done.
+    store
+        .complete(&key, &token, long)
+        .await
+        .expect("the holder completes its key");
+    for _ in 0..2 {
+        assert_eq!(
+            store.claim(&key, long).await.ok(),
+            Some(Claim::Done),
+            "a completed key must be Done"
+        );
+    }
+
+    // Releasing gives the key back, so a failed handler's message runs again.
+    let key = fresh_key("release");
+    let token = acquire(&*store, &key, long).await;
+    store
+        .release(&key, &token)
+        .await
+        .expect("the holder releases its key");
+    let again = acquire(&*store, &key, long).await;
+    assert_ne!(again, token, "a new claim gets a new token");
+
+    // Only the holder's token completes or releases.
+    let key = fresh_key("foreign-token");
+    let _token = acquire(&*store, &key, long).await;
+    let stranger = LeaseToken::generate();
+    assert!(
+        matches!(
+            store.complete(&key, &stranger, long).await,
+            Err(StoreError::LeaseLost(_))
+        ),
+        "complete with a foreign token must be LeaseLost"
+    );
+    assert!(
+        matches!(
+            store.release(&key, &stranger).await,
+            Err(StoreError::LeaseLost(_))
+        ),
+        "release with a foreign token must be LeaseLost"
+    );
+    assert_eq!(
+        store.claim(&key, long).await.ok(),
+        Some(Claim::InProgress),
+        "a foreign token must not have changed the key"
+    );
+
+    // A crashed worker's lease expires; its late completion is refused.
+    let key = fresh_key("expiry");
+    let short = Duration::from_millis(300);
+    let crashed = acquire(&*store, &key, short).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let taker = acquire(&*store, &key, long).await;
+    assert!(
+        matches!(
+            store.complete(&key, &crashed, long).await,
+            Err(StoreError::LeaseLost(_))
+        ),
+        "the expired holder's completion must be LeaseLost"
+    );
+    store
+        .complete(&key, &taker, long)
+        .await
+        .expect("the new holder completes");
+
+    // Done keys are forgotten after their TTL.
+    let key = fresh_key("ttl");
+    let token = acquire(&*store, &key, long).await;
+    store
+        .complete(&key, &token, Duration::from_millis(300))
+        .await
+        .expect("complete");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    acquire(&*store, &key, long).await;
+
+    // Concurrent claims: exactly one wins.
+    let key = fresh_key("race");
+    let claims = futures::future::join_all((0..32).map(|_| {
+        let store = store.clone();
+        let key = key.clone();
+        tokio::spawn(async move { store.claim(&key, long).await })
+    }))
+    .await;
+    let acquired = claims
+        .into_iter()
+        .map(|r| r.expect("claim task").expect("claim"))
+        .filter(|c| matches!(c, Claim::Acquired(_)))
+        .count();
+    assert_eq!(acquired, 1, "32 concurrent claims: exactly one Acquired");
+}

@@ -1,0 +1,276 @@
+//! The worker: takes deliveries from a subscriber and runs the matching handler, with
+//! bounded concurrency, optional order per partition key, and graceful shutdown.
+
+mod dispatch;
+mod metrics;
+mod ordering;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use self::dispatch::{Dispatch, Runner, Runtime};
+use self::ordering::KeyedQueues;
+pub use self::metrics::{WorkerMetrics, WorkerStats};
+use crate::{Extensions, Handler, IdempotencyStore, MemoryIdempotencyStore, Producer, Subscriber};
+
+/// Runs handlers over a [`Subscriber`].
+///
+/// ```no_run
+/// # use herald_core::{Worker, memory::MemoryBroker};
+/// # async fn demo<H: herald_core::Handler>(h: H) {
+/// let broker = MemoryBroker::new();
+/// let worker = Worker::builder().handler(h).concurrency(16).ordered_by_key(true).build();
+/// let report = worker.run(broker.subscribe("orders"), tokio::signal::ctrl_c()).await;
+/// # }
+/// ```
+pub struct Worker {
+    rt: Arc<Runtime>,
+    concurrency: usize,
+    ordered: bool,
+    shutdown_timeout: Duration,
+}
+
+/// Builds a [`Worker`].
+pub struct WorkerBuilder {
+    handlers: HashMap<&'static str, Arc<dyn Dispatch>>,
+    store: Option<Arc<dyn IdempotencyStore>>,
+    producer: Option<Producer>,
+    extensions: Extensions,
+    metrics: Arc<WorkerMetrics>,
+    concurrency: usize,
+    ordered: bool,
+    validate: bool,
+    shutdown_timeout: Duration,
+    in_progress_delay: Duration,
+}
+
+/// What happened at shutdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Whether every in-flight delivery finished before the deadline.
+    pub drained: bool,
+    /// Deliveries given back to the broker unprocessed because the deadline passed.
+    pub handed_back: u64,
+}
+
+impl Worker {
+    pub fn builder() -> WorkerBuilder {
+        WorkerBuilder {
+            handlers: HashMap::new(),
+            store: None,
+            producer: None,
+            extensions: Extensions::new(),
+            metrics: Arc::default(),
+            concurrency: 16,
+            ordered: false,
+            validate: false,
+            shutdown_timeout: Duration::from_secs(30),
+            in_progress_delay: Duration::from_secs(1),
+        }
+    }
+
+    /// The worker's counters (shared: they keep counting while it runs).
+    pub fn metrics(&self) -> Arc<WorkerMetrics> {
+        self.rt.metrics.clone()
+    }
+
+    /// Processes deliveries until `shutdown` completes or the subscriber closes. Then it
+    /// stops taking work, lets in-flight handlers finish within the shutdown timeout, and
+    /// hands back (requeues) what did not finish.
+    pub async fn run<S, F>(self, mut subscriber: S, shutdown: F) -> ShutdownReport
+    where
+        S: Subscriber,
+        F: Future + Send,
+    {
+        let permits = Arc::new(Semaphore::new(self.concurrency));
+        let keyed = self.ordered.then(|| Arc::new(KeyedQueues::default()));
+        let mut tasks = JoinSet::new();
+        let mut receive_errors = 0u32;
+        tokio::pin!(shutdown);
+
+        loop {
+            let permit = tokio::select! {
+                _ = &mut shutdown => break,
+                p = permits.clone().acquire_owned() => p.expect("the semaphore is never closed"),
+            };
+            let next = tokio::select! {
+                _ = &mut shutdown => break,
+                d = subscriber.recv() => d,
+            };
+            match next {
+                Ok(Some(delivery)) => {
+                    receive_errors = 0;
+                    let rt = self.rt.clone();
+                    match (&keyed, delivery.message.key.clone()) {
+                        (Some(keyed), Some(key)) => {
+                            if let Some(run) = keyed.enqueue(key, delivery, permit) {
+                                let keyed = keyed.clone();
+                                tasks.spawn(async move { keyed.drain(run, &rt).await });
+                            }
+                        }
+                        _ => {
+                            tasks.spawn(async move {
+                                dispatch::process(&rt, delivery).await;
+                                drop(permit);
+                            });
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    // The transport reconnects on its own; back off so a dead broker is not
+                    // polled in a hot loop.
+                    receive_errors = receive_errors.saturating_add(1);
+                    let wait = Duration::from_millis(100 * 2u64.pow(receive_errors.min(6)));
+                    tracing::error!(error = %e, ?wait, "receive failed");
+                    tokio::select! {
+                        _ = &mut shutdown => break,
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+            while tasks.try_join_next().is_some() {}
+        }
+
+        tracing::info!("shutting down: no new work taken");
+        if let Err(e) = subscriber.close().await {
+            tracing::warn!(error = %e, "closing the subscriber failed");
+        }
+        let handed_back_before = self.rt.metrics.snapshot().handed_back;
+        let drained = tokio::time::timeout(self.shutdown_timeout, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await
+        .is_ok();
+        if !drained {
+            tracing::warn!("shutdown deadline passed: cancelling handlers, handing back their messages");
+            self.rt.cancel.cancel();
+            while tasks.join_next().await.is_some() {}
+        }
+        ShutdownReport {
+            drained,
+            handed_back: self.rt.metrics.snapshot().handed_back - handed_back_before,
+        }
+    }
+}
+
+impl WorkerBuilder {
+    /// Adds a handler. One handler per event type per worker; run several workers (on
+    /// several queues or consumer groups) for several handlers of one event.
+    ///
+    /// # Panics
+    /// If a handler for the same event type was added already.
+    pub fn handler<H: Handler>(mut self, handler: H) -> Self {
+        let event = <H::Event as crate::Event>::NAME;
+        let name = handler.name();
+        if let Some(existing) = self.handlers.insert(event, Arc::new(Runner(handler))) {
+            panic!(
+                "handlers `{}` and `{name}` both take `{event}`: one handler per event type per worker",
+                existing.name()
+            );
+        }
+        self
+    }
+
+    /// The idempotency store (default: an in-memory store, right only for one process).
+    pub fn idempotency_store(mut self, store: Arc<dyn IdempotencyStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// How handlers publish further events (through `Context::publish`).
+    pub fn producer(mut self, producer: Producer) -> Self {
+        self.producer = Some(producer);
+        self
+    }
+
+    /// A shared value handlers reach with `ctx.extension::<T>()`.
+    pub fn extension<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.extensions.insert(value);
+        self
+    }
+
+    /// How many deliveries are processed at once (default 16).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Processes deliveries with the same partition key one at a time, in arrival order.
+    /// A retried delivery goes to the back: order holds within an attempt, not across one.
+    pub fn ordered_by_key(mut self, on: bool) -> Self {
+        self.ordered = on;
+        self
+    }
+
+    /// Validates each payload against its event's JSON Schema before decoding (feature
+    /// `validation`); an invalid payload is dead-lettered with the validation errors.
+    #[cfg(feature = "validation")]
+    pub fn validate_payloads(mut self, on: bool) -> Self {
+        self.validate = on;
+        self
+    }
+
+    /// How long in-flight work may take to finish at shutdown (default 30 s).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// How long a delivery whose key is being processed elsewhere waits before it is
+    /// looked at again (default 1 s).
+    pub fn in_progress_delay(mut self, delay: Duration) -> Self {
+        self.in_progress_delay = delay;
+        self
+    }
+
+    /// Shares counters with another worker or a metrics endpoint.
+    pub fn metrics(mut self, metrics: Arc<WorkerMetrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    pub fn build(self) -> Worker {
+        Worker {
+            rt: Arc::new(Runtime {
+                handlers: self.handlers,
+                store: self
+                    .store
+                    .unwrap_or_else(|| Arc::new(MemoryIdempotencyStore::new())),
+                producer: self.producer,
+                extensions: Arc::new(self.extensions),
+                metrics: self.metrics,
+                validate: self.validate,
+                in_progress_delay: self.in_progress_delay,
+                cancel: CancellationToken::new(),
+            }),
+            concurrency: self.concurrency,
+            ordered: self.ordered,
+            shutdown_timeout: self.shutdown_timeout,
+        }
+    }
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("handlers", &self.rt.handlers.keys().collect::<Vec<_>>())
+            .field("concurrency", &self.concurrency)
+            .field("ordered", &self.ordered)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for WorkerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerBuilder")
+            .field("handlers", &self.handlers.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}

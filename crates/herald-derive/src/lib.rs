@@ -1,0 +1,1 @@
+//! herald's procedural macros (being written).

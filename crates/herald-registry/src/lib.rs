@@ -1,0 +1,135 @@
+//! herald-registry: a drop-in for the Confluent Schema Registry REST API for JSON Schema,
+//! stored in PostgreSQL (production) or SQLite (embedded default).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use herald_registry::{AppState, Settings, router, store};
+//! let store = store::connect("sqlite://registry.db", 8).await?;
+//! let app = router(AppState::new(store, Settings::default()));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8081").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use herald_schema::{CompatibilityLevel, Policy};
+
+pub mod auth;
+pub mod canonical;
+pub mod client;
+mod compatibility;
+mod config;
+pub mod error;
+mod extract;
+mod misc;
+mod mode;
+mod observe;
+mod openapi;
+mod schemas;
+pub mod store;
+mod subjects;
+
+pub use error::{Error, Result};
+pub use store::Store;
+
+use crate::canonical::SchemaLimits;
+
+/// Media type of every response (requests may also use `application/vnd.schemaregistry+json`
+/// or `application/json`).
+pub const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
+
+/// Server settings that do not live in the database.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Level used when neither the subject nor the global config sets one.
+    pub default_compatibility: CompatibilityLevel,
+    pub default_policy: Policy,
+    pub limits: SchemaLimits,
+    /// Largest request body accepted (413 above it).
+    pub max_body_bytes: usize,
+    /// Requests that take longer fail with 50002.
+    pub request_timeout: Duration,
+    /// `error_code` of an incompatible schema: 409 (historic, the default) or 40901.
+    pub incompatible_error_code: u32,
+    /// API keys and users; `None` serves anonymously.
+    pub auth: Option<Arc<auth::Credentials>>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            default_compatibility: CompatibilityLevel::Backward,
+            default_policy: Policy::Strict,
+            limits: SchemaLimits::default(),
+            max_body_bytes: 4 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            incompatible_error_code: 409,
+            auth: None,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
+        Self {
+            store,
+            settings: Arc::new(settings),
+        }
+    }
+}
+
+/// The whole HTTP API with its middleware (auth, limits, timeout, tracing, metrics).
+pub fn router(state: AppState) -> axum::Router {
+    use axum::Router;
+    use axum::error_handling::HandleErrorLayer;
+    use axum::extract::DefaultBodyLimit;
+    use axum::middleware;
+    use tower::ServiceBuilder;
+
+    let api = Router::new()
+        .merge(subjects::router())
+        .merge(schemas::router())
+        .merge(compatibility::router())
+        .merge(config::router())
+        .merge(mode::router())
+        .merge(misc::router())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_role,
+        ));
+
+    let timeout = state.settings.request_timeout;
+    Router::new()
+        .merge(api)
+        .merge(observe::router())
+        .merge(openapi::router())
+        .fallback(|| async { Error::RouteNotFound })
+        .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
+        .layer(
+            ServiceBuilder::new()
+                .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+                    |_: Box<dyn std::any::Any + Send>| {
+                        axum::response::IntoResponse::into_response(Error::Internal(
+                            "handler panicked".to_owned(),
+                        ))
+                    },
+                ))
+                .layer(tower_http::trace::TraceLayer::new_for_http())
+                .layer(middleware::from_fn(observe::track))
+                .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                    Error::Timeout
+                }))
+                .layer(tower::timeout::TimeoutLayer::new(timeout)),
+        )
+        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .with_state(state)
+}

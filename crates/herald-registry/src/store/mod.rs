@@ -1,0 +1,301 @@
+//! Persistence: one [`Store`] trait, two backends (PostgreSQL, SQLite), an in-process cache of
+//! schemas by id, and the embedded migrations.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::canonical::Reference;
+use crate::error::{Error, Result};
+
+pub mod postgres;
+pub mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// A registered schema, immutable once stored (only a permanent delete removes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaRecord {
+    pub id: i64,
+    pub schema_type: String,
+    /// Canonical text.
+    pub schema: String,
+    pub references: Vec<Reference>,
+}
+
+/// One version of a subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRecord {
+    pub subject: String,
+    pub version: i32,
+    pub deleted: bool,
+    /// Registration time, milliseconds since the Unix epoch.
+    pub ts: i64,
+    pub schema: Arc<SchemaRecord>,
+}
+
+/// Which version of a subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionSel {
+    Latest,
+    Number(i32),
+}
+
+/// A schema to register, already validated and in canonical form.
+#[derive(Debug, Clone)]
+pub struct NewSchema {
+    pub text: String,
+    pub hash: String,
+    pub references: Vec<Reference>,
+}
+
+/// Ids given by the client in IMPORT mode, kept as they are.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportIds {
+    pub id: i64,
+    pub version: Option<i32>,
+}
+
+/// Outcome of a registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registered {
+    pub id: i64,
+    pub version: i32,
+    /// False when the schema was already a live version of the subject.
+    pub created: bool,
+}
+
+/// Referenced schemas by reference name (and `$id`), for the compatibility engine.
+pub type RefMap = HashMap<String, Value>;
+
+/// The compatibility check run inside the registration transaction, with the subject's
+/// live versions (newest first) and every schema they and the new schema reference.
+pub type CompatCheck<'a> = &'a (dyn Fn(&[VersionRecord], &RefMap) -> Result<()> + Send + Sync);
+
+/// Compatibility configuration of the server or of one subject (unset fields inherit).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigRecord {
+    pub compatibility: Option<String>,
+    pub normalize: Option<bool>,
+    pub policy: Option<String>,
+}
+
+/// A subject as listed: its name and whether all its versions are soft-deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectRow {
+    pub subject: String,
+    pub all_deleted: bool,
+}
+
+/// The registry's storage. Every method that writes does so in one transaction.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// "postgres" or "sqlite".
+    fn backend(&self) -> &'static str;
+    /// The in-process cache of schemas by id, invalidated on permanent deletes (in every
+    /// process sharing the database, where the backend can tell them).
+    fn cache(&self) -> &SchemaCache;
+    async fn health(&self) -> Result<()>;
+
+    /// Registers `new` under `subject`: idempotent when it already is a live version;
+    /// otherwise runs `check` under the subject's lock, then assigns (or, on import, keeps)
+    /// the global id and the next version.
+    async fn register(
+        &self,
+        subject: &str,
+        new: &NewSchema,
+        import: Option<ImportIds>,
+        check: CompatCheck<'_>,
+    ) -> Result<Registered>;
+
+    async fn schema_by_id_uncached(&self, id: i64) -> Result<Option<SchemaRecord>>;
+    async fn schema_id_by_hash(&self, hash: &str) -> Result<Option<i64>>;
+    async fn max_schema_id(&self) -> Result<i64>;
+    /// The version of `subject` holding the schema with `hash` (newest first).
+    async fn lookup(
+        &self,
+        subject: &str,
+        hash: &str,
+        include_deleted: bool,
+    ) -> Result<Option<VersionRecord>>;
+    /// Subjects whose name starts with `prefix`, with at least one version.
+    async fn subjects(&self, prefix: &str) -> Result<Vec<SubjectRow>>;
+    /// All versions of a subject, oldest first, with their deleted flag.
+    async fn subject_versions(&self, subject: &str) -> Result<Vec<(i32, bool)>>;
+    async fn version(
+        &self,
+        subject: &str,
+        sel: VersionSel,
+        include_deleted: bool,
+    ) -> Result<Option<VersionRecord>>;
+    /// Live versions, newest first.
+    async fn live_versions(&self, subject: &str) -> Result<Vec<VersionRecord>>;
+    /// Ids of schemas (with a live version) that reference `subject`/`version`.
+    async fn referenced_by(&self, subject: &str, version: i32) -> Result<Vec<i64>>;
+    async fn delete_subject(&self, subject: &str, permanent: bool) -> Result<Vec<i32>>;
+    async fn delete_version(&self, subject: &str, sel: VersionSel, permanent: bool)
+    -> Result<i32>;
+    /// Where a schema id is used: (subject, version, deleted).
+    async fn id_usages(&self, id: i64) -> Result<Vec<(String, i32, bool)>>;
+    /// Every version of every subject starting with `prefix`.
+    async fn all_versions(&self, prefix: &str) -> Result<Vec<VersionRecord>>;
+    /// Schemas named by `refs`, transitively, keyed by reference name and `$id`.
+    async fn resolve_references(&self, refs: &[Reference]) -> Result<RefMap>;
+    /// The concrete version a reference names (`-1` = latest live), if it exists.
+    async fn reference_version(&self, subject: &str, version: i32) -> Result<Option<i32>>;
+
+    async fn config(&self, subject: Option<&str>) -> Result<Option<ConfigRecord>>;
+    async fn set_config(&self, subject: Option<&str>, config: &ConfigRecord) -> Result<()>;
+    async fn delete_config(&self, subject: Option<&str>) -> Result<Option<ConfigRecord>>;
+    async fn mode(&self, subject: Option<&str>) -> Result<Option<String>>;
+    async fn set_mode(&self, subject: Option<&str>, mode: &str) -> Result<()>;
+    async fn delete_mode(&self, subject: Option<&str>) -> Result<Option<String>>;
+    /// Whether any version exists (of `subject`, or at all).
+    async fn has_versions(&self, subject: Option<&str>) -> Result<bool>;
+    /// A stable identifier of this registry (one per database).
+    async fn cluster_id(&self) -> Result<String>;
+
+    /// Schema by id through the cache.
+    async fn schema_by_id(&self, id: i64) -> Result<Option<Arc<SchemaRecord>>> {
+        if let Some(hit) = self.cache().get(id) {
+            return Ok(Some(hit));
+        }
+        match self.schema_by_id_uncached(id).await? {
+            Some(rec) => Ok(Some(self.cache().insert(rec))),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Opens the store a URL names (`postgres://…` or `sqlite://path`) and runs its migrations.
+pub async fn connect(url: &str, pool_size: u32) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url, pool_size).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url, pool_size).await?))
+    } else {
+        Err(Error::Store(format!(
+            "unsupported database URL (expected postgres://… or sqlite://…): {}",
+            redact(url)
+        )))
+    }
+}
+
+/// A URL with its password replaced, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Schemas by id, shared by all requests of a process.
+#[derive(Debug, Default)]
+pub struct SchemaCache {
+    map: RwLock<HashMap<i64, Arc<SchemaRecord>>>,
+}
+
+/// Entries kept before the cache starts over (ids are cheap to reload).
+const CACHE_CAPACITY: usize = 100_000;
+
+impl SchemaCache {
+    pub fn get(&self, id: i64) -> Option<Arc<SchemaRecord>> {
+        self.map.read().ok()?.get(&id).cloned()
+    }
+
+    pub fn insert(&self, rec: SchemaRecord) -> Arc<SchemaRecord> {
+        let rec = Arc::new(rec);
+        if let Ok(mut map) = self.map.write() {
+            if map.len() >= CACHE_CAPACITY {
+                map.clear();
+            }
+            map.insert(rec.id, rec.clone());
+        }
+        rec
+    }
+
+    pub fn remove(&self, id: i64) {
+        if let Ok(mut map) = self.map.write() {
+            map.remove(&id);
+        }
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.map.write() {
+            map.clear();
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.read().map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn refs_to_json(refs: &[Reference]) -> String {
+    serde_json::to_string(refs).unwrap_or_else(|_| "[]".to_owned())
+}
+
+pub(crate) fn refs_from_json(text: &str) -> Result<Vec<Reference>> {
+    serde_json::from_str(text).map_err(|e| Error::Store(format!("corrupt references: {e}")))
+}
+
+/// Adds a referenced schema to the map under its reference name and its `$id`.
+pub(crate) fn add_ref(map: &mut RefMap, name: &str, schema_text: &str) -> Result<()> {
+    let value: Value = serde_json::from_str(schema_text)
+        .map_err(|e| Error::Store(format!("corrupt stored schema: {e}")))?;
+    if let Some(id) = value.get("$id").and_then(Value::as_str) {
+        map.entry(id.to_owned()).or_insert_with(|| value.clone());
+    }
+    map.insert(name.to_owned(), value);
+    Ok(())
+}
+
+/// Embedded migrations of one backend, numbered as in `migrations/<backend>/`.
+#[derive(Debug)]
+pub(crate) struct Embedded(pub &'static [(i64, &'static str, &'static str)]);
+
+impl<'s> sqlx::migrate::MigrationSource<'s> for Embedded {
+    fn resolve(
+        self,
+    ) -> futures::future::BoxFuture<
+        's,
+        std::result::Result<Vec<sqlx::migrate::Migration>, sqlx::error::BoxDynError>,
+    > {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .iter()
+                .map(|(version, description, sql)| {
+                    sqlx::migrate::Migration::new(
+                        *version,
+                        (*description).into(),
+                        sqlx::migrate::MigrationType::Simple,
+                        (*sql).into(),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}

@@ -1,0 +1,807 @@
+//! SQLite store: the embedded default. SQLite has one writer at a time; this process
+//! serialises its write transactions on a mutex and opens them with `BEGIN IMMEDIATE`, so a
+//! transaction never has to upgrade its lock (and reads go on in parallel, in WAL mode).
+//! One SQLite file is meant for one registry process.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use std::str::FromStr;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{SqliteConnection, SqlitePool, Row};
+
+use super::*;
+use crate::canonical::Reference;
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("../../../../migrations/sqlite/0001_initial.sql"),
+)];
+
+/// The SQLite backend.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    cache: Arc<SchemaCache>,
+    writer: Arc<tokio::sync::Mutex<()>>,
+}
+
+const SCHEMA_COLS: &str = "s.id, s.schema_type, s.schema, s.refs";
+const VERSION_COLS: &str =
+    "sv.subject, sv.version, sv.deleted, sv.created_at, s.id, s.schema_type, s.schema, s.refs";
+
+fn schema_from_row(row: &sqlx::sqlite::SqliteRow, offset: usize) -> Result<SchemaRecord> {
+    Ok(SchemaRecord {
+        id: row.try_get(offset)?,
+        schema_type: row.try_get(offset + 1)?,
+        schema: row.try_get(offset + 2)?,
+        references: refs_from_json(row.try_get::<&str, _>(offset + 3)?)?,
+    })
+}
+
+fn version_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<VersionRecord> {
+    Ok(VersionRecord {
+        subject: row.try_get(0)?,
+        version: row.try_get(1)?,
+        deleted: row.try_get(2)?,
+        ts: row.try_get(3)?,
+        schema: Arc::new(schema_from_row(row, 4)?),
+    })
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file and runs the migrations.
+    pub async fn connect(url: &str, pool_size: u32) -> Result<Self> {
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(|e| Error::Store(format!("invalid database URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(pool_size.max(2))
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate::Migrator::new(Embedded(MIGRATIONS))
+            .await?
+            .run(&pool)
+            .await?;
+        Ok(Self {
+            pool,
+            cache: Arc::new(SchemaCache::default()),
+            writer: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
+
+    /// The pool, for tests and tools.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn write_tx(
+        &self,
+    ) -> Result<(
+        tokio::sync::MutexGuard<'_, ()>,
+        sqlx::Transaction<'static, sqlx::Sqlite>,
+    )> {
+        let guard = self.writer.lock().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok((guard, tx))
+    }
+
+    async fn lock_subject(conn: &mut SqliteConnection, subject: &str) -> Result<Option<i32>> {
+        let row = sqlx::query("SELECT latest_version FROM subjects WHERE subject = $1")
+            .bind(subject)
+            .fetch_optional(&mut *conn)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get(0)?),
+            None => None,
+        })
+    }
+
+    async fn live_versions_conn(
+        conn: &mut SqliteConnection,
+        subject: &str,
+    ) -> Result<Vec<VersionRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {VERSION_COLS} FROM subject_versions sv JOIN schemas s ON s.id = sv.schema_id \
+             WHERE sv.subject = $1 AND NOT sv.deleted ORDER BY sv.version DESC"
+        ))
+        .bind(subject)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    async fn resolve_conn(conn: &mut SqliteConnection, refs: &[Reference]) -> Result<RefMap> {
+        let mut map = RefMap::new();
+        let mut seen = HashSet::new();
+        let mut todo: Vec<Reference> = refs.to_vec();
+        while let Some(r) = todo.pop() {
+            if !seen.insert((r.subject.clone(), r.version)) {
+                continue;
+            }
+            let row = sqlx::query(
+                "SELECT s.schema, s.refs FROM subject_versions sv JOIN schemas s ON s.id = sv.schema_id \
+                 WHERE sv.subject = $1 AND sv.version = $2",
+            )
+            .bind(&r.subject)
+            .bind(r.version)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some(row) = row else {
+                return Err(Error::InvalidSchema(format!(
+                    "Reference '{}' to subject '{}' version {} not found",
+                    r.name, r.subject, r.version
+                )));
+            };
+            add_ref(&mut map, &r.name, row.try_get(0)?)?;
+            todo.extend(refs_from_json(row.try_get(1)?)?);
+        }
+        Ok(map)
+    }
+
+    /// Whether a schema version is referenced; `live_only` counts only referrers that still
+    /// have a live version.
+    async fn is_referenced(
+        conn: &mut SqliteConnection,
+        subject: &str,
+        version: i32,
+        live_only: bool,
+    ) -> Result<bool> {
+        let row = sqlx::query(&format!(
+            "SELECT EXISTS (SELECT 1 FROM schema_refs r JOIN subject_versions sv ON sv.schema_id = r.schema_id \
+             WHERE r.ref_subject = $1 AND r.ref_version = $2 {})",
+            if live_only { "AND NOT sv.deleted" } else { "" }
+        ))
+        .bind(subject)
+        .bind(version)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// After rows of `subject_versions` were removed: drops schemas no version uses any more
+    /// (announcing them to every process) and, when the subject has no version left, its row,
+    /// config and mode.
+    async fn cleanup_after_permanent(
+        &self,
+        conn: &mut SqliteConnection,
+        subject: &str,
+        ids: &[i64],
+    ) -> Result<()> {
+        for id in ids {
+            let gone = sqlx::query(
+                "DELETE FROM schemas WHERE id = $1 AND NOT EXISTS \
+                 (SELECT 1 FROM subject_versions WHERE schema_id = $1) RETURNING id",
+            )
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let _ = gone;
+        }
+        let left: bool = sqlx::query("SELECT EXISTS (SELECT 1 FROM subject_versions WHERE subject = $1)")
+            .bind(subject)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        if !left {
+            for table in ["subjects", "config", "mode"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE subject = $1"))
+                    .bind(subject)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn key(subject: Option<&str>) -> &str {
+    subject.unwrap_or("")
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn cache(&self) -> &SchemaCache {
+        &self.cache
+    }
+
+    async fn health(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn register(
+        &self,
+        subject: &str,
+        new: &NewSchema,
+        import: Option<ImportIds>,
+        check: CompatCheck<'_>,
+    ) -> Result<Registered> {
+        let (_guard, mut tx) = self.write_tx().await?;
+        sqlx::query("INSERT INTO subjects (subject) VALUES ($1) ON CONFLICT (subject) DO NOTHING")
+            .bind(subject)
+            .execute(&mut *tx)
+            .await?;
+        let latest = Self::lock_subject(&mut tx, subject).await?.unwrap_or(0);
+
+        // Idempotent: the same schema already a live version of this subject.
+        let existing = sqlx::query(
+            "SELECT sv.version, s.id FROM subject_versions sv JOIN schemas s ON s.id = sv.schema_id \
+             WHERE sv.subject = $1 AND s.hash = $2 AND NOT sv.deleted ORDER BY sv.version DESC LIMIT 1",
+        )
+        .bind(subject)
+        .bind(&new.hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = existing {
+            let (version, id): (i32, i64) = (row.try_get(0)?, row.try_get(1)?);
+            if let Some(imp) = import
+                && imp.id != id
+            {
+                return Err(Error::IdDoesNotMatch(format!(
+                    "Schema already registered with id {id} instead of input id {}",
+                    imp.id
+                )));
+            }
+            tx.commit().await?;
+            return Ok(Registered {
+                id,
+                version,
+                created: false,
+            });
+        }
+
+        let previous = Self::live_versions_conn(&mut tx, subject).await?;
+        let mut all_refs: Vec<Reference> = new.references.clone();
+        for p in &previous {
+            all_refs.extend(p.schema.references.iter().cloned());
+        }
+        let refs = Self::resolve_conn(&mut tx, &all_refs).await?;
+        check(&previous, &refs)?;
+
+        let by_hash: Option<i64> = sqlx::query("SELECT id FROM schemas WHERE hash = $1")
+            .bind(&new.hash)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+        let now = now_ms();
+        let id = match import {
+            Some(imp) => {
+                let at_id: Option<String> = sqlx::query("SELECT hash FROM schemas WHERE id = $1")
+                    .bind(imp.id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get(0))
+                    .transpose()?;
+                match (at_id, by_hash) {
+                    (Some(h), _) if h != new.hash => {
+                        return Err(Error::IdDoesNotMatch(format!(
+                            "Overwrite new schema with id {} is not permitted.",
+                            imp.id
+                        )));
+                    }
+                    (Some(_), _) => imp.id,
+                    (None, Some(other)) => {
+                        return Err(Error::IdDoesNotMatch(format!(
+                            "Schema already registered with id {other} instead of input id {}",
+                            imp.id
+                        )));
+                    }
+                    (None, None) => {
+                        self.insert_schema(&mut tx, imp.id, new, now).await?;
+                        sqlx::query(
+                            "UPDATE registry_meta SET value = CAST(MAX(CAST(value AS INTEGER), $1) AS TEXT) \
+                             WHERE key = 'last_schema_id'",
+                        )
+                        .bind(imp.id)
+                        .execute(&mut *tx)
+                        .await?;
+                        imp.id
+                    }
+                }
+            }
+            None => match by_hash {
+                Some(id) => id,
+                None => {
+                    // Writers are serialised, so nobody stored this content meanwhile.
+                    let next: String = sqlx::query(
+                        "UPDATE registry_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) \
+                         WHERE key = 'last_schema_id' RETURNING value",
+                    )
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+                    let id: i64 = next
+                        .parse()
+                        .map_err(|e| Error::Store(format!("corrupt id counter: {e}")))?;
+                    self.insert_schema(&mut tx, id, new, now).await?;
+                    id
+                }
+            },
+        };
+
+        let version = match import.and_then(|i| i.version) {
+            Some(v) => {
+                let taken: bool = sqlx::query(
+                    "SELECT EXISTS (SELECT 1 FROM subject_versions WHERE subject = $1 AND version = $2)",
+                )
+                .bind(subject)
+                .bind(v)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+                if taken {
+                    return Err(Error::OperationNotPermitted(format!(
+                        "Version {v} of subject '{subject}' already exists with another schema"
+                    )));
+                }
+                v
+            }
+            None => latest + 1,
+        };
+        sqlx::query(
+            "INSERT INTO subject_versions (subject, version, schema_id, deleted, created_at) \
+             VALUES ($1, $2, $3, FALSE, $4)",
+        )
+        .bind(subject)
+        .bind(version)
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE subjects SET latest_version = MAX(latest_version, $2) WHERE subject = $1")
+            .bind(subject)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Registered {
+            id,
+            version,
+            created: true,
+        })
+    }
+
+    async fn schema_by_id_uncached(&self, id: i64) -> Result<Option<SchemaRecord>> {
+        let row = sqlx::query(&format!("SELECT {SCHEMA_COLS} FROM schemas s WHERE s.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| schema_from_row(&r, 0)).transpose()
+    }
+
+    async fn schema_id_by_hash(&self, hash: &str) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT id FROM schemas WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    async fn max_schema_id(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM schemas")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    async fn lookup(
+        &self,
+        subject: &str,
+        hash: &str,
+        include_deleted: bool,
+    ) -> Result<Option<VersionRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {VERSION_COLS} FROM subject_versions sv JOIN schemas s ON s.id = sv.schema_id \
+             WHERE sv.subject = $1 AND s.hash = $2 AND ($3 OR NOT sv.deleted) \
+             ORDER BY sv.version DESC LIMIT 1"
+        ))
+        .bind(subject)
+        .bind(hash)
+        .bind(include_deleted)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(version_from_row).transpose()
+    }
+
+    async fn subjects(&self, prefix: &str) -> Result<Vec<SubjectRow>> {
+        let rows = sqlx::query(
+            "SELECT subject, MIN(deleted) FROM subject_versions \
+             WHERE substr(subject, 1, length($1)) = $1 GROUP BY subject ORDER BY subject",
+        )
+        .bind(prefix)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SubjectRow {
+                    subject: r.try_get(0)?,
+                    all_deleted: r.try_get(1)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn subject_versions(&self, subject: &str) -> Result<Vec<(i32, bool)>> {
+        let rows = sqlx::query(
+            "SELECT version, deleted FROM subject_versions WHERE subject = $1 ORDER BY version",
+        )
+        .bind(subject)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    async fn version(
+        &self,
+        subject: &str,
+        sel: VersionSel,
+        include_deleted: bool,
+    ) -> Result<Option<VersionRecord>> {
+        let (cond, v) = match sel {
+            VersionSel::Latest => ("", 0),
+            VersionSel::Number(n) => ("AND sv.version = $3", n),
+        };
+        let row = sqlx::query(&format!(
+            "SELECT {VERSION_COLS} FROM subject_versions sv JOIN schemas s ON s.id = sv.schema_id \
+             WHERE sv.subject = $1 AND ($2 OR NOT sv.deleted) {cond} ORDER BY sv.version DESC LIMIT 1"
+        ))
+        .bind(subject)
+        .bind(include_deleted);
+        let row = if cond.is_empty() { row } else { row.bind(v) };
+        let row = row.fetch_optional(&self.pool).await?;
+        row.as_ref().map(version_from_row).transpose()
+    }
+
+    async fn live_versions(&self, subject: &str) -> Result<Vec<VersionRecord>> {
+        let mut conn = self.pool.acquire().await?;
+        Self::live_versions_conn(&mut conn, subject).await
+    }
+
+    async fn referenced_by(&self, subject: &str, version: i32) -> Result<Vec<i64>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT r.schema_id FROM schema_refs r \
+             WHERE r.ref_subject = $1 AND r.ref_version = $2 AND EXISTS \
+             (SELECT 1 FROM subject_versions sv WHERE sv.schema_id = r.schema_id AND NOT sv.deleted) \
+             ORDER BY r.schema_id",
+        )
+        .bind(subject)
+        .bind(version)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    async fn delete_subject(&self, subject: &str, permanent: bool) -> Result<Vec<i32>> {
+        let (_guard, mut tx) = self.write_tx().await?;
+        if Self::lock_subject(&mut tx, subject).await?.is_none() {
+            return Err(Error::SubjectNotFound(subject.to_owned()));
+        }
+        let rows = sqlx::query(
+            "SELECT version, deleted, schema_id FROM subject_versions WHERE subject = $1 ORDER BY version",
+        )
+        .bind(subject)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut all: Vec<(i32, bool, i64)> = Vec::with_capacity(rows.len());
+        for r in &rows {
+            all.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+        }
+        if all.is_empty() {
+            return Err(Error::SubjectNotFound(subject.to_owned()));
+        }
+        let live: Vec<i32> = all.iter().filter(|v| !v.1).map(|v| v.0).collect();
+        if permanent {
+            if !live.is_empty() {
+                return Err(Error::SubjectNotSoftDeleted(subject.to_owned()));
+            }
+            for (v, _, _) in &all {
+                if Self::is_referenced(&mut tx, subject, *v, false).await? {
+                    return Err(Error::ReferenceExists(subject.to_owned(), *v));
+                }
+            }
+            sqlx::query("DELETE FROM subject_versions WHERE subject = $1")
+                .bind(subject)
+                .execute(&mut *tx)
+                .await?;
+            let ids: Vec<i64> = all.iter().map(|v| v.2).collect();
+            self.cleanup_after_permanent(&mut tx, subject, &ids).await?;
+            tx.commit().await?;
+            for id in ids {
+                self.cache.remove(id);
+            }
+            Ok(all.iter().map(|v| v.0).collect())
+        } else {
+            if live.is_empty() {
+                return Err(Error::SubjectSoftDeleted(subject.to_owned()));
+            }
+            for v in &live {
+                if Self::is_referenced(&mut tx, subject, *v, true).await? {
+                    return Err(Error::ReferenceExists(subject.to_owned(), *v));
+                }
+            }
+            sqlx::query("UPDATE subject_versions SET deleted = TRUE WHERE subject = $1")
+                .bind(subject)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(live)
+        }
+    }
+
+    async fn delete_version(
+        &self,
+        subject: &str,
+        sel: VersionSel,
+        permanent: bool,
+    ) -> Result<i32> {
+        let (_guard, mut tx) = self.write_tx().await?;
+        if Self::lock_subject(&mut tx, subject).await?.is_none() {
+            return Err(Error::SubjectNotFound(subject.to_owned()));
+        }
+        let row = match sel {
+            VersionSel::Latest => sqlx::query(
+                "SELECT version, deleted, schema_id FROM subject_versions \
+                 WHERE subject = $1 AND ($2 OR NOT deleted) ORDER BY version DESC LIMIT 1",
+            )
+            .bind(subject)
+            .bind(permanent),
+            VersionSel::Number(n) => sqlx::query(
+                "SELECT version, deleted, schema_id FROM subject_versions WHERE subject = $1 AND version = $2",
+            )
+            .bind(subject)
+            .bind(n),
+        }
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(Error::VersionNotFound(match sel {
+                VersionSel::Latest => "latest".to_owned(),
+                VersionSel::Number(n) => n.to_string(),
+            }));
+        };
+        let (version, deleted, id): (i32, bool, i64) =
+            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        if permanent {
+            if !deleted {
+                return Err(Error::VersionNotSoftDeleted(subject.to_owned(), version));
+            }
+            if Self::is_referenced(&mut tx, subject, version, false).await? {
+                return Err(Error::ReferenceExists(subject.to_owned(), version));
+            }
+            sqlx::query("DELETE FROM subject_versions WHERE subject = $1 AND version = $2")
+                .bind(subject)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+            self.cleanup_after_permanent(&mut tx, subject, &[id]).await?;
+            tx.commit().await?;
+            self.cache.remove(id);
+        } else {
+            if deleted {
+                return Err(Error::VersionSoftDeleted(subject.to_owned(), version));
+            }
+            if Self::is_referenced(&mut tx, subject, version, true).await? {
+                return Err(Error::ReferenceExists(subject.to_owned(), version));
+            }
+            sqlx::query(
+                "UPDATE subject_versions SET deleted = TRUE WHERE subject = $1 AND version = $2",
+            )
+            .bind(subject)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(version)
+    }
+
+    async fn id_usages(&self, id: i64) -> Result<Vec<(String, i32, bool)>> {
+        let rows = sqlx::query(
+            "SELECT subject, version, deleted FROM subject_versions WHERE schema_id = $1 ORDER BY subject, version",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
+    }
+
+    async fn all_versions(&self, prefix: &str) -> Result<Vec<VersionRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {VERSION_COLS} FROM subject_versions sv JOIN schemas s ON s.id = sv.schema_id \
+             WHERE substr(sv.subject, 1, length($1)) = $1 ORDER BY sv.subject, sv.version"
+        ))
+        .bind(prefix)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    async fn resolve_references(&self, refs: &[Reference]) -> Result<RefMap> {
+        if refs.is_empty() {
+            return Ok(RefMap::new());
+        }
+        let mut conn = self.pool.acquire().await?;
+        Self::resolve_conn(&mut conn, refs).await
+    }
+
+    async fn reference_version(&self, subject: &str, version: i32) -> Result<Option<i32>> {
+        let row = if version == -1 {
+            sqlx::query(
+                "SELECT MAX(version) FROM subject_versions WHERE subject = $1 AND NOT deleted",
+            )
+            .bind(subject)
+            .fetch_one(&self.pool)
+            .await?
+        } else {
+            sqlx::query(
+                "SELECT MAX(version) FROM subject_versions WHERE subject = $1 AND version = $2",
+            )
+            .bind(subject)
+            .bind(version)
+            .fetch_one(&self.pool)
+            .await?
+        };
+        Ok(row.try_get(0)?)
+    }
+
+    async fn config(&self, subject: Option<&str>) -> Result<Option<ConfigRecord>> {
+        let row = sqlx::query("SELECT compatibility, normalize, policy FROM config WHERE subject = $1")
+            .bind(key(subject))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(ConfigRecord {
+                compatibility: r.try_get(0)?,
+                normalize: r.try_get(1)?,
+                policy: r.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn set_config(&self, subject: Option<&str>, c: &ConfigRecord) -> Result<()> {
+        // Fields left out of an update keep their value, as in Confluent.
+        sqlx::query(
+            "INSERT INTO config (subject, compatibility, normalize, policy) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (subject) DO UPDATE SET \
+             compatibility = COALESCE(EXCLUDED.compatibility, config.compatibility), \
+             normalize = COALESCE(EXCLUDED.normalize, config.normalize), \
+             policy = COALESCE(EXCLUDED.policy, config.policy)",
+        )
+        .bind(key(subject))
+        .bind(&c.compatibility)
+        .bind(c.normalize)
+        .bind(&c.policy)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_config(&self, subject: Option<&str>) -> Result<Option<ConfigRecord>> {
+        let row = sqlx::query(
+            "DELETE FROM config WHERE subject = $1 RETURNING compatibility, normalize, policy",
+        )
+        .bind(key(subject))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(ConfigRecord {
+                compatibility: r.try_get(0)?,
+                normalize: r.try_get(1)?,
+                policy: r.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn mode(&self, subject: Option<&str>) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT mode FROM mode WHERE subject = $1")
+            .bind(key(subject))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    async fn set_mode(&self, subject: Option<&str>, mode: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO mode (subject, mode) VALUES ($1, $2) \
+             ON CONFLICT (subject) DO UPDATE SET mode = EXCLUDED.mode",
+        )
+        .bind(key(subject))
+        .bind(mode)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_mode(&self, subject: Option<&str>) -> Result<Option<String>> {
+        let row = sqlx::query("DELETE FROM mode WHERE subject = $1 RETURNING mode")
+            .bind(key(subject))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    async fn has_versions(&self, subject: Option<&str>) -> Result<bool> {
+        let row = match subject {
+            Some(s) => {
+                sqlx::query("SELECT EXISTS (SELECT 1 FROM subject_versions WHERE subject = $1)")
+                    .bind(s)
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT EXISTS (SELECT 1 FROM subject_versions)")
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+        };
+        Ok(row.try_get(0)?)
+    }
+
+    async fn cluster_id(&self) -> Result<String> {
+        let row = sqlx::query("SELECT value FROM registry_meta WHERE key = 'cluster_id'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+}
+
+impl SqliteStore {
+    async fn insert_schema(
+        &self,
+        conn: &mut SqliteConnection,
+        id: i64,
+        new: &NewSchema,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO schemas (id, schema_type, schema, refs, hash, created_at) \
+             VALUES ($1, 'JSON', $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(&new.text)
+        .bind(refs_to_json(&new.references))
+        .bind(&new.hash)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        self.insert_refs(conn, id, &new.references).await
+    }
+
+    async fn insert_refs(&self, conn: &mut SqliteConnection, id: i64, refs: &[Reference]) -> Result<()> {
+        for r in refs {
+            sqlx::query(
+                "INSERT INTO schema_refs (schema_id, name, ref_subject, ref_version) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(&r.name)
+            .bind(&r.subject)
+            .bind(r.version)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+}
