@@ -8,11 +8,12 @@ pub enum DecodeError {
     Malformed(String),
     /// The envelope carries another event type than the one asked for.
     #[error("expected event type `{expected}`, found `{found}`")]
-    WrongEventType { expected: &'static str, found: String },
+    WrongEventType {
+        expected: &'static str,
+        found: String,
+    },
     /// The payload's version is not one this binary knows (newer, or never defined).
-    #[error(
-        "event `{event}` has schema version {found}, but this binary knows versions {known:?}"
-    )]
+    #[error("event `{event}` has schema version {found}, but this binary knows versions {known:?}")]
     UnknownVersion {
         event: &'static str,
         found: u32,

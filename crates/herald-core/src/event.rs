@@ -14,7 +14,9 @@ use crate::DecodeError;
 /// The derive fills [`Event::decode_data`], [`Event::known_versions`] and
 /// [`Event::schema_of_version`] so that a payload written with any earlier version decodes
 /// into the current type through the user's `From` impls.
-pub trait Event: Serialize + DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static {
+pub trait Event:
+    Serialize + DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static
+{
     /// The event type, e.g. `order.created`. Also the default subject and destination.
     const NAME: &'static str;
     /// The schema version of this type, starting at 1.

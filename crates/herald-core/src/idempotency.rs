@@ -44,8 +44,12 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     /// Claims `key` for `lease`, unless it is done or held by a live lease.
     async fn claim(&self, key: &str, lease: Duration) -> Result<Claim, StoreError>;
     /// Marks `key` done for `ttl`, if `token` still holds it.
-    async fn complete(&self, key: &str, token: &LeaseToken, ttl: Duration)
-    -> Result<(), StoreError>;
+    async fn complete(
+        &self,
+        key: &str,
+        token: &LeaseToken,
+        ttl: Duration,
+    ) -> Result<(), StoreError>;
     /// Gives `key` up so it can be claimed again, if `token` still holds it.
     async fn release(&self, key: &str, token: &LeaseToken) -> Result<(), StoreError>;
 }

@@ -73,19 +73,23 @@ impl Producer {
 
     /// The message a transport sends for `envelope`: the JSON envelope as payload, the
     /// partition key as key, and the routing metadata as headers.
-    pub fn message<E: Event>(&self, envelope: &Envelope<E>) -> Result<OutgoingMessage, PublishError> {
+    pub fn message<E: Event>(
+        &self,
+        envelope: &Envelope<E>,
+    ) -> Result<OutgoingMessage, PublishError> {
         let payload = envelope.encode().map_err(|source| PublishError::Encode {
             event: E::NAME,
             source,
         })?;
         #[cfg(feature = "validation")]
         if self.validate {
-            crate::validation::validate_data::<E>(&serde_json::to_value(&envelope.data).map_err(
-                |source| PublishError::Encode {
+            crate::validation::validate_data::<E>(
+                &serde_json::to_value(&envelope.data).map_err(|source| PublishError::Encode {
                     event: E::NAME,
                     source,
-                },
-            )?, E::VERSION)?;
+                })?,
+                E::VERSION,
+            )?;
         }
         Ok(OutgoingMessage {
             destination: self.destination(E::NAME),
@@ -102,8 +106,14 @@ pub(crate) fn routing_headers(meta: &EnvelopeMeta) -> crate::Headers {
     let mut h = crate::Headers::new();
     h.insert(headers::EVENT_ID.into(), meta.event_id.to_string());
     h.insert(headers::EVENT_TYPE.into(), meta.event_type.clone());
-    h.insert(headers::SCHEMA_VERSION.into(), meta.schema_version.to_string());
-    h.insert(headers::CORRELATION_ID.into(), meta.correlation_id.to_string());
+    h.insert(
+        headers::SCHEMA_VERSION.into(),
+        meta.schema_version.to_string(),
+    );
+    h.insert(
+        headers::CORRELATION_ID.into(),
+        meta.correlation_id.to_string(),
+    );
     if let Some(causation) = meta.causation_id {
         h.insert(headers::CAUSATION_ID.into(), causation.to_string());
     }

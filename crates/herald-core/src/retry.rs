@@ -128,7 +128,10 @@ mod tests {
         let delays: std::collections::BTreeSet<u128> = (0..50)
             .map(|_| p.delay_with(3, &mut rng).as_micros())
             .collect();
-        assert!(delays.len() > 40, "jitter should vary the delay: {delays:?}");
+        assert!(
+            delays.len() > 40,
+            "jitter should vary the delay: {delays:?}"
+        );
     }
 
     proptest! {

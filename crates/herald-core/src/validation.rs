@@ -45,7 +45,11 @@ pub fn validate_data<E: Event>(data: &Value, version: u32) -> Result<(), DecodeE
         .iter_errors(data)
         .map(|e| {
             let path = e.instance_path().to_string();
-            let at = if path.is_empty() { "/".to_owned() } else { path };
+            let at = if path.is_empty() {
+                "/".to_owned()
+            } else {
+                path
+            };
             format!("at {at}: {e}")
         })
         .collect();

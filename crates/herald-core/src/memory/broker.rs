@@ -187,7 +187,11 @@ impl MemoryBroker {
         count
     }
 
-    fn settle(&self, queue: &str, tag: u64) -> Result<(Stored, MutexGuard<'_, State>), TransportError> {
+    fn settle(
+        &self,
+        queue: &str,
+        tag: u64,
+    ) -> Result<(Stored, MutexGuard<'_, State>), TransportError> {
         let mut state = self.shared.lock();
         match state.queue(queue).in_flight.remove(&tag) {
             Some(f) => Ok((f.message, state)),

@@ -12,8 +12,8 @@ use tracing::Instrument;
 
 use super::metrics::{Outcome, WorkerMetrics};
 use crate::{
-    Claim, Context, DeadLetter, Delivery, Extensions, Handler, Headers, IdempotencyStore,
-    Producer, RawEnvelope, Retry, StoreError, headers,
+    Claim, Context, DeadLetter, Delivery, Extensions, Handler, Headers, IdempotencyStore, Producer,
+    RawEnvelope, Retry, StoreError, headers,
 };
 
 /// What to do with a delivery once its handler has had its say.
@@ -96,10 +96,9 @@ impl<H: Handler> Dispatch for Runner<H> {
 
         #[cfg(feature = "validation")]
         if rt.validate {
-            if let Err(e) = crate::validation::validate_raw::<H::Event>(
-                raw.data.get(),
-                raw.meta.schema_version,
-            ) {
+            if let Err(e) =
+                crate::validation::validate_raw::<H::Event>(raw.data.get(), raw.meta.schema_version)
+            {
                 return failure.dead_letter(Some(name), e.to_string(), true);
             }
         }
@@ -174,7 +173,10 @@ impl<H: Handler> Dispatch for Runner<H> {
                     tracing::warn!(%reason, attempts = failure.attempt, "retries exhausted; dead-lettered");
                     failure.dead_letter(
                         Some(name),
-                        format!("retries exhausted after {} attempts: {reason}", failure.attempt),
+                        format!(
+                            "retries exhausted after {} attempts: {reason}",
+                            failure.attempt
+                        ),
                         false,
                     )
                 }
@@ -198,8 +200,13 @@ pub(crate) async fn process(rt: &Runtime, delivery: Delivery) {
     let attempt = delivery.message.attempt();
     if rt.cancel.is_cancelled() {
         // Shutdown passed its deadline before this one started: hand it back untouched.
-        return settle(rt, "-", delivery, Settle::Requeue(Duration::ZERO, Outcome::HandedBack))
-            .await;
+        return settle(
+            rt,
+            "-",
+            delivery,
+            Settle::Requeue(Duration::ZERO, Outcome::HandedBack),
+        )
+        .await;
     }
     let (handler_name, decision) = {
         let failure = Failure {

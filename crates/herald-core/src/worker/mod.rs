@@ -15,8 +15,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use self::dispatch::{Dispatch, Runner, Runtime};
-use self::ordering::KeyedQueues;
 pub use self::metrics::{WorkerMetrics, WorkerStats};
+use self::ordering::KeyedQueues;
 use crate::{Extensions, Handler, IdempotencyStore, MemoryIdempotencyStore, Producer, Subscriber};
 
 /// Runs handlers over a [`Subscriber`].
@@ -149,7 +149,9 @@ impl Worker {
         .await
         .is_ok();
         if !drained {
-            tracing::warn!("shutdown deadline passed: cancelling handlers, handing back their messages");
+            tracing::warn!(
+                "shutdown deadline passed: cancelling handlers, handing back their messages"
+            );
             self.rt.cancel.cancel();
             while tasks.join_next().await.is_some() {}
         }

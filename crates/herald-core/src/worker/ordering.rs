@@ -25,7 +25,12 @@ pub(crate) struct Run {
 
 impl KeyedQueues {
     /// Queues a delivery behind its key, or returns a [`Run`] when the key was idle.
-    pub fn enqueue(&self, key: String, delivery: Delivery, permit: OwnedSemaphorePermit) -> Option<Run> {
+    pub fn enqueue(
+        &self,
+        key: String,
+        delivery: Delivery,
+        permit: OwnedSemaphorePermit,
+    ) -> Option<Run> {
         let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(waiting) = active.get_mut(&key) {
             waiting.push_back((delivery, permit));

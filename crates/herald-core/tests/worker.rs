@@ -1,0 +1,591 @@
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use herald_core::memory::{MemoryBroker, MemoryConfig};
+use herald_core::{
+    Envelope, Event, Handler, IdempotencyStore, MemoryIdempotencyStore, Producer, Publisher,
+    RetryPolicy, ShutdownReport, Worker, WorkerBuilder, WorkerStats, headers,
+};
+use support::{OrderPlaced, OrderPlacedV1, Scripted, order};
+use tokio::sync::oneshot;
+
+const QUEUE: &str = "order.placed";
+
+struct Running {
+    stop: oneshot::Sender<()>,
+    done: tokio::task::JoinHandle<ShutdownReport>,
+    metrics: Arc<herald_core::WorkerMetrics>,
+}
+
+impl Running {
+    async fn stop(self) -> ShutdownReport {
+        let _ = self.stop.send(());
+        self.done.await.expect("worker task")
+    }
+    fn stats(&self) -> WorkerStats {
+        self.metrics.snapshot()
+    }
+}
+
+fn start(broker: &MemoryBroker, builder: WorkerBuilder) -> Running {
+    let worker = builder.build();
+    let metrics = worker.metrics();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let subscriber = broker.subscribe(QUEUE);
+    let done = tokio::spawn(async move {
+        worker
+            .run(subscriber, async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Running {
+        stop,
+        done,
+        metrics,
+    }
+}
+
+/// Waits (in paused time, this costs nothing) until `f` holds, or fails after a minute.
+async fn until(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..60_000 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+async fn publish(broker: &MemoryBroker, event: OrderPlaced) -> Envelope<OrderPlaced> {
+    let env = Envelope::new(event);
+    Producer::new(broker.clone())
+        .publish_envelope(&env)
+        .await
+        .expect("publish");
+    env
+}
+
+#[tokio::test(start_paused = true)]
+async fn processes_and_acks() {
+    let broker = MemoryBroker::new();
+    let h = Scripted::default();
+    let w = start(&broker, Worker::builder().handler(h.clone()));
+    for i in 0..10 {
+        publish(&broker, order(&format!("o-{i}"), "c")).await;
+    }
+    until("10 processed", || w.stats().processed == 10).await;
+    let report = w.stop().await;
+    assert!(report.drained);
+    assert_eq!(h.calls.load(Ordering::SeqCst), 10);
+    let stats = broker.stats(QUEUE);
+    assert_eq!((stats.ready, stats.in_flight, stats.dead), (0, 0, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn duplicate_is_skipped_and_acked() {
+    let broker = MemoryBroker::new();
+    let h = Scripted::default();
+    let w = start(&broker, Worker::builder().handler(h.clone()));
+    let env = publish(&broker, order("o-1", "c")).await;
+    // The same envelope again (a producer retry after a lost confirm, say).
+    Producer::new(broker.clone())
+        .publish_envelope(&env)
+        .await
+        .unwrap();
+    until("one processed, one skipped", || {
+        let s = w.stats();
+        s.processed == 1 && s.duplicates_skipped == 1
+    })
+    .await;
+    w.stop().await;
+    assert_eq!(h.calls.load(Ordering::SeqCst), 1, "the handler ran once");
+    assert_eq!(broker.stats(QUEUE).in_flight, 0, "the duplicate was acked");
+}
+
+#[tokio::test(start_paused = true)]
+async fn retryable_failure_is_retried_with_backoff_then_succeeds() {
+    let broker = MemoryBroker::new();
+    let h = Scripted {
+        fail_times: 2,
+        ..Default::default()
+    };
+    let w = start(&broker, Worker::builder().handler(h.clone()));
+    let started = tokio::time::Instant::now();
+    publish(&broker, order("o-1", "c")).await;
+    until("processed", || w.stats().processed == 1).await;
+    let took = started.elapsed();
+    w.stop().await;
+    let seen = h.seen.lock().unwrap().clone();
+    let attempts: Vec<u32> = seen.iter().map(|(_, a)| *a).collect();
+    assert_eq!(attempts, [1, 2, 3], "three attempts, numbered");
+    // No jitter in this policy: 100 ms after the first failure, 200 ms after the second.
+    assert!(
+        took >= Duration::from_millis(300),
+        "backoff waited: {took:?}"
+    );
+    assert!(took < Duration::from_millis(400), "and no longer: {took:?}");
+    assert_eq!(broker.stats(QUEUE).dead, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn exhausted_retries_dead_letter_with_reason_attempts_and_original_message() {
+    let broker = MemoryBroker::new();
+    let h = Scripted {
+        fail_times: u32::MAX,
+        ..Default::default()
+    };
+    let w = start(&broker, Worker::builder().handler(h.clone()));
+    let env = publish(&broker, order("o-1", "c")).await;
+    until("dead-lettered", || w.stats().dead_lettered == 1).await;
+    let stats = w.stats();
+    w.stop().await;
+    assert_eq!(h.calls.load(Ordering::SeqCst), 3, "max_attempts = 3");
+    assert_eq!(stats.retried, 2);
+    let dead = broker.dead_letters(QUEUE);
+    assert_eq!(dead.len(), 1);
+    let d = &dead[0];
+    assert_eq!(
+        d.payload,
+        env.encode().unwrap(),
+        "the original message, intact"
+    );
+    assert_eq!(d.headers[headers::ATTEMPTS], "3");
+    assert_eq!(d.headers[headers::HANDLER], "scripted");
+    assert_eq!(d.headers[headers::PERMANENT], "false");
+    assert_eq!(d.headers[headers::ORIGIN], QUEUE);
+    assert!(d.headers.contains_key(headers::FIRST_FAILURE_AT));
+    assert!(d.headers.contains_key(headers::LAST_FAILURE_AT));
+    assert!(
+        d.reason
+            .starts_with("retries exhausted after 3 attempts: retryable: attempt 3 failed"),
+        "{}",
+        d.reason
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn permanent_failure_dead_letters_at_once_and_replay_processes_once() {
+    let broker = MemoryBroker::new();
+    let h = Scripted {
+        fail_times: 1,
+        permanent: true,
+        ..Default::default()
+    };
+    let w = start(&broker, Worker::builder().handler(h.clone()));
+    publish(&broker, order("o-1", "c")).await;
+    until("dead-lettered", || w.stats().dead_lettered == 1).await;
+    assert_eq!(
+        h.calls.load(Ordering::SeqCst),
+        1,
+        "no retry for a permanent error"
+    );
+    assert_eq!(
+        broker.dead_letters(QUEUE)[0].headers[headers::PERMANENT],
+        "true"
+    );
+
+    // The fix is deployed (this handler succeeds from its second call): replay.
+    assert_eq!(broker.replay_dead_letters(QUEUE, |_| true), 1);
+    until("processed after replay", || w.stats().processed == 1).await;
+    w.stop().await;
+    assert_eq!(h.calls.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        h.seen.lock().unwrap()[1].1,
+        1,
+        "a replayed message starts at attempt 1"
+    );
+    assert_eq!(broker.stats(QUEUE).dead, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn malformed_payload_and_unknown_event_type_are_dead_lettered_not_crashed() {
+    let broker = MemoryBroker::new();
+    let h = Scripted::default();
+    let w = start(&broker, Worker::builder().handler(h.clone()));
+    broker
+        .publish(herald_core::OutgoingMessage {
+            destination: QUEUE.into(),
+            key: "k".into(),
+            headers: Default::default(),
+            payload: b"{not json".to_vec(),
+        })
+        .await
+        .unwrap();
+    let invoice = Envelope::new(support::InvoiceSent {
+        order_id: "o".into(),
+    });
+    Producer::new(broker.clone())
+        .route("invoice.sent", QUEUE)
+        .publish_envelope(&invoice)
+        .await
+        .unwrap();
+    let mut wrong = serde_json::to_value(Envelope::new(order("o-2", "c"))).unwrap();
+    wrong["data"]["total_cents"] = "a lot".into();
+    broker
+        .publish(herald_core::OutgoingMessage {
+            destination: QUEUE.into(),
+            key: "k".into(),
+            headers: Default::default(),
+            payload: serde_json::to_vec(&wrong).unwrap(),
+        })
+        .await
+        .unwrap();
+    until("three dead letters", || w.stats().dead_lettered == 3).await;
+    // The worker still works.
+    publish(&broker, order("o-3", "c")).await;
+    until("processed", || w.stats().processed == 1).await;
+    w.stop().await;
+    let reasons: Vec<String> = broker
+        .dead_letters(QUEUE)
+        .into_iter()
+        .map(|d| d.reason)
+        .collect();
+    assert!(reasons[0].starts_with("malformed envelope"), "{reasons:?}");
+    assert_eq!(
+        reasons[1],
+        "no handler for event type `invoice.sent` in this worker"
+    );
+    assert!(
+        reasons[2].contains("data does not match the type"),
+        "{reasons:?}"
+    );
+    assert_eq!(h.calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn older_version_is_upcast_before_the_handler_sees_it() {
+    let broker = MemoryBroker::new();
+    let h = Scripted::default();
+    let w = start(&broker, Worker::builder().handler(h.clone()));
+    Producer::new(broker.clone())
+        .publish(OrderPlacedV1 {
+            order_id: "legacy".into(),
+            amount: 1.5,
+        })
+        .await
+        .unwrap();
+    until("processed", || w.stats().processed == 1).await;
+    w.stop().await;
+    assert_eq!(h.seen.lock().unwrap()[0].0, "legacy");
+}
+
+#[tokio::test(start_paused = true)]
+async fn in_progress_duplicate_is_requeued_not_dropped_and_not_an_attempt() {
+    let broker = MemoryBroker::new();
+    let store: Arc<dyn IdempotencyStore> = Arc::new(MemoryIdempotencyStore::new());
+    let h = Scripted {
+        work: Duration::from_secs(2),
+        ..Default::default()
+    };
+    // Two workers share the store, as two processes would share Redis.
+    let a = start(
+        &broker,
+        Worker::builder()
+            .handler(h.clone())
+            .idempotency_store(store.clone())
+            .in_progress_delay(Duration::from_millis(500)),
+    );
+    let b = start(
+        &broker,
+        Worker::builder()
+            .handler(h.clone())
+            .idempotency_store(store.clone())
+            .in_progress_delay(Duration::from_millis(500)),
+    );
+    let env = publish(&broker, order("o-1", "c")).await;
+    Producer::new(broker.clone())
+        .publish_envelope(&env)
+        .await
+        .unwrap();
+    until("one processed, the other skipped", || {
+        let (sa, sb) = (a.stats(), b.stats());
+        sa.processed + sb.processed == 1 && sa.duplicates_skipped + sb.duplicates_skipped == 1
+    })
+    .await;
+    let requeued = a.stats().requeued_in_progress + b.stats().requeued_in_progress;
+    a.stop().await;
+    b.stop().await;
+    assert!(
+        requeued >= 1,
+        "the concurrent duplicate waited for the first"
+    );
+    assert_eq!(h.calls.load(Ordering::SeqCst), 1);
+    let attempts: Vec<u32> = h.seen.lock().unwrap().iter().map(|s| s.1).collect();
+    assert_eq!(attempts, [1]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn crashed_consumer_message_comes_back_after_visibility_timeout() {
+    let broker = MemoryBroker::with_config(MemoryConfig {
+        visibility_timeout: Duration::from_secs(5),
+    });
+    publish(&broker, order("o-1", "c")).await;
+    // A consumer takes the message and dies without settling it.
+    let mut crashed = broker.subscribe(QUEUE);
+    let taken = herald_core::Subscriber::recv(&mut crashed)
+        .await
+        .unwrap()
+        .unwrap();
+    drop(taken);
+    assert_eq!(broker.stats(QUEUE).in_flight, 1);
+    let h = Scripted::default();
+    let started = tokio::time::Instant::now();
+    let w = start(&broker, Worker::builder().handler(h.clone()));
+    until("processed", || w.stats().processed == 1).await;
+    assert!(started.elapsed() >= Duration::from_secs(5));
+    w.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrency_is_bounded() {
+    let broker = MemoryBroker::new();
+    let h = Scripted {
+        work: Duration::from_millis(50),
+        ..Default::default()
+    };
+    let w = start(&broker, Worker::builder().handler(h.clone()).concurrency(4));
+    for i in 0..40 {
+        publish(&broker, order(&format!("o-{i}"), &format!("c-{i}"))).await;
+    }
+    until("40 processed", || w.stats().processed == 40).await;
+    w.stop().await;
+    assert_eq!(h.max_running.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn ordered_by_key_processes_one_key_in_order_while_keys_run_in_parallel() {
+    let broker = MemoryBroker::new();
+    let h = Scripted {
+        work: Duration::from_millis(10),
+        ..Default::default()
+    };
+    let w = start(
+        &broker,
+        Worker::builder()
+            .handler(h.clone())
+            .concurrency(8)
+            .ordered_by_key(true),
+    );
+    for i in 0..30 {
+        // Three customers (the partition key), ten orders each.
+        publish(
+            &broker,
+            order(&format!("{}-{i:02}", i % 3), &format!("c{}", i % 3)),
+        )
+        .await;
+    }
+    until("30 processed", || w.stats().processed == 30).await;
+    w.stop().await;
+    let seen = h.seen.lock().unwrap().clone();
+    for key in 0..3 {
+        let ids: Vec<&String> = seen
+            .iter()
+            .map(|(id, _)| id)
+            .filter(|id| id.starts_with(&format!("{key}-")))
+            .collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted, "key {key} in publish order");
+    }
+    assert!(
+        h.max_running.load(Ordering::SeqCst) > 1,
+        "keys ran in parallel"
+    );
+    assert!(
+        h.max_running.load(Ordering::SeqCst) <= 3,
+        "one at a time per key"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_lets_in_flight_work_finish_within_the_deadline() {
+    let broker = MemoryBroker::new();
+    let h = Scripted {
+        work: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let w = start(
+        &broker,
+        Worker::builder()
+            .handler(h.clone())
+            .concurrency(2)
+            .shutdown_timeout(Duration::from_secs(5)),
+    );
+    for i in 0..5 {
+        publish(&broker, order(&format!("o-{i}"), "c")).await;
+    }
+    until("two running", || h.running.load(Ordering::SeqCst) == 2).await;
+    let report = w.stop().await;
+    assert!(report.drained);
+    assert_eq!(report.handed_back, 0);
+    assert_eq!(
+        h.calls.load(Ordering::SeqCst),
+        2,
+        "no new work after shutdown"
+    );
+    let stats = broker.stats(QUEUE);
+    assert_eq!(
+        (stats.ready, stats.in_flight),
+        (3, 0),
+        "the rest stays queued"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_deadline_hands_back_unfinished_work() {
+    let broker = MemoryBroker::new();
+    let h = Scripted {
+        work: Duration::from_secs(60),
+        ..Default::default()
+    };
+    let w = start(
+        &broker,
+        Worker::builder()
+            .handler(h.clone())
+            .concurrency(3)
+            .shutdown_timeout(Duration::from_secs(1)),
+    );
+    for i in 0..3 {
+        publish(&broker, order(&format!("o-{i}"), "c")).await;
+    }
+    until("three running", || h.running.load(Ordering::SeqCst) == 3).await;
+    let report = w.stop().await;
+    assert!(!report.drained);
+    assert_eq!(report.handed_back, 3);
+    let stats = broker.stats(QUEUE);
+    assert_eq!(
+        (stats.ready, stats.in_flight),
+        (3, 0),
+        "handed back, ready at once"
+    );
+
+    // Another worker picks them up; the released claims let it run them.
+    let h2 = Scripted::default();
+    let w2 = start(&broker, Worker::builder().handler(h2.clone()));
+    until("processed by the next worker", || w2.stats().processed == 3).await;
+    w2.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn published_events_carry_correlation_and_causation() {
+    let broker = MemoryBroker::new();
+    let h = Scripted {
+        publish_invoice: true,
+        ..Default::default()
+    };
+    let w = start(
+        &broker,
+        Worker::builder()
+            .handler(h.clone())
+            .producer(Producer::new(broker.clone())),
+    );
+    let original = publish(&broker, order("o-1", "c")).await;
+    until("processed", || w.stats().processed == 1).await;
+    w.stop().await;
+    let mut invoices = broker.subscribe(support::InvoiceSent::NAME);
+    let delivery = herald_core::Subscriber::recv(&mut invoices)
+        .await
+        .unwrap()
+        .unwrap();
+    let invoice = Envelope::<support::InvoiceSent>::decode(&delivery.message.payload).unwrap();
+    assert_eq!(invoice.meta.correlation_id, original.meta.correlation_id);
+    assert_eq!(invoice.meta.causation_id, Some(original.meta.event_id));
+    assert_eq!(
+        delivery.message.headers[headers::CAUSATION_ID],
+        original.meta.event_id.to_string()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_policy_with_jitter_stays_within_bounds_end_to_end() {
+    let broker = MemoryBroker::new();
+    let policy = RetryPolicy {
+        max_attempts: 4,
+        initial_delay: Duration::from_millis(100),
+        multiplier: 3.0,
+        max_delay: Duration::from_millis(500),
+        jitter: herald_core::Jitter::Full,
+    };
+    let h = Scripted {
+        fail_times: u32::MAX,
+        policy: Some(policy.clone()),
+        ..Default::default()
+    };
+    let w = start(&broker, Worker::builder().handler(h.clone()));
+    let started = tokio::time::Instant::now();
+    publish(&broker, order("o-1", "c")).await;
+    until("dead-lettered", || w.stats().dead_lettered == 1).await;
+    w.stop().await;
+    // Full jitter: each wait is in [0, base], bases 100, 300, 500 (capped).
+    assert!(started.elapsed() <= Duration::from_millis(900 + 10));
+    assert_eq!(h.calls.load(Ordering::SeqCst), 4);
+    let _ = h.retry_policy();
+}
+
+#[tokio::test]
+async fn memory_store_passes_the_idempotency_contract() {
+    herald_core::testing::idempotency_store_contract(Arc::new(MemoryIdempotencyStore::new())).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn schema_validation_dead_letters_a_foreign_producers_bad_payload_with_the_path() {
+    let broker = MemoryBroker::new();
+    let h = Scripted::default();
+    let w = start(
+        &broker,
+        Worker::builder().handler(h.clone()).validate_payloads(true),
+    );
+    // What a producer in another language might send: a string where an integer belongs.
+    let mut bad = serde_json::to_value(Envelope::new(order("o-1", "c"))).unwrap();
+    bad["data"]["total_cents"] = "12.00".into();
+    broker
+        .publish(herald_core::OutgoingMessage {
+            destination: QUEUE.into(),
+            key: "c".into(),
+            headers: Default::default(),
+            payload: serde_json::to_vec(&bad).unwrap(),
+        })
+        .await
+        .unwrap();
+    publish(&broker, order("o-2", "c")).await;
+    until("one dead, one processed", || {
+        let s = w.stats();
+        s.dead_lettered == 1 && s.processed == 1
+    })
+    .await;
+    w.stop().await;
+    let reason = &broker.dead_letters(QUEUE)[0].reason;
+    assert!(
+        reason.contains("does not match its JSON Schema"),
+        "{reason}"
+    );
+    assert!(reason.contains("/total_cents"), "{reason}");
+    assert_eq!(h.calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn producer_rejects_invalid_data_before_sending_when_validating() {
+    // A v1 amount that is NaN serializes as null, which the schema forbids.
+    let broker = MemoryBroker::new();
+    let producer = Producer::new(broker.clone()).validate_payloads(true);
+    let err = producer
+        .publish(OrderPlacedV1 {
+            order_id: "o".into(),
+            amount: f64::NAN,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("does not match its JSON Schema"),
+        "{err}"
+    );
+    assert_eq!(
+        broker.stats(OrderPlacedV1::NAME).ready,
+        0,
+        "nothing was sent"
+    );
+}
