@@ -86,7 +86,12 @@ impl<E: Event> Envelope<E> {
 
     /// Decodes an envelope of event type `E`, upcasting data written with an earlier version.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        RawEnvelope::parse(bytes)?.decode()
+        // One pass when the data is of the current version (the common case); any other
+        // case, errors included, goes through the raw envelope, which says precisely why.
+        match serde_json::from_slice::<FastPath<E>>(bytes) {
+            Ok(FastPath(Some(envelope))) => Ok(envelope),
+            _ => RawEnvelope::parse(bytes)?.decode(),
+        }
     }
 }
 
@@ -211,5 +216,111 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Envelope<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let (meta, data) = Wire::<T>::deserialize(deserializer)?.split();
         Ok(Envelope { meta, data })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Field {
+    EventId,
+    EventType,
+    SchemaVersion,
+    AggregateId,
+    PartitionKey,
+    Timestamp,
+    CorrelationId,
+    CausationId,
+    IdempotencyKey,
+    Headers,
+    Data,
+    #[serde(other)]
+    Other,
+}
+
+/// Decodes envelope and data in one pass when `schema_version` precedes `data` (as herald
+/// writes it) and equals `E::VERSION`; yields `None` when it cannot, so the caller falls
+/// back to the two-step path.
+struct FastPath<E>(Option<Envelope<E>>);
+
+impl<'de, E: Event> Deserialize<'de> for FastPath<E> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, IgnoredAny, MapAccess, Visitor};
+
+        struct V<E>(std::marker::PhantomData<E>);
+
+        impl<'de, E: Event> Visitor<'de> for V<E> {
+            type Value = FastPath<E>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a herald envelope")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut event_id = None;
+                let mut event_type: Option<String> = None;
+                let mut schema_version = None;
+                let mut aggregate_id = None;
+                let mut partition_key = None;
+                let mut timestamp = None;
+                let mut correlation_id = None;
+                let mut causation_id = None;
+                let mut idempotency_key = None;
+                let mut headers = None;
+                let mut data = None;
+                while let Some(key) = map.next_key::<Field>()? {
+                    match key {
+                        Field::EventId => event_id = Some(map.next_value()?),
+                        Field::EventType => event_type = Some(map.next_value()?),
+                        Field::SchemaVersion => schema_version = Some(map.next_value::<u32>()?),
+                        Field::AggregateId => aggregate_id = Some(map.next_value()?),
+                        Field::PartitionKey => partition_key = map.next_value()?,
+                        Field::Timestamp => timestamp = Some(map.next_value()?),
+                        Field::CorrelationId => correlation_id = map.next_value()?,
+                        Field::CausationId => causation_id = map.next_value()?,
+                        Field::IdempotencyKey => idempotency_key = map.next_value()?,
+                        Field::Headers => headers = Some(map.next_value()?),
+                        Field::Data => {
+                            if schema_version != Some(E::VERSION)
+                                || event_type.as_deref() != Some(E::NAME)
+                            {
+                                return Err(A::Error::custom("not the fast path"));
+                            }
+                            data = Some(map.next_value::<E>()?);
+                        }
+                        Field::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                let (
+                    Some(event_id),
+                    Some(event_type),
+                    Some(schema_version),
+                    Some(aggregate_id),
+                    Some(timestamp),
+                    Some(data),
+                ) = (event_id, event_type, schema_version, aggregate_id, timestamp, data)
+                else {
+                    return Ok(FastPath(None));
+                };
+                let wire = Wire {
+                    event_id,
+                    event_type,
+                    schema_version,
+                    aggregate_id,
+                    partition_key,
+                    timestamp,
+                    correlation_id,
+                    causation_id,
+                    idempotency_key,
+                    data,
+                    headers: headers.unwrap_or_default(),
+                };
+                let (meta, data) = wire.split();
+                Ok(FastPath(Some(Envelope { meta, data })))
+            }
+        }
+
+        deserializer.deserialize_map(V(std::marker::PhantomData))
     }
 }
