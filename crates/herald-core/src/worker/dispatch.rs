@@ -114,8 +114,12 @@ impl<H: Handler> Dispatch for Runner<H> {
         let key = format!("{name}:{}", handler.idempotency_key(&envelope));
         let token = match rt.store.claim(&key, handler.lease()).await {
             Ok(Claim::Acquired(token)) => token,
-            Ok(Claim::Done) => return Settle::Ack(Outcome::DuplicateSkipped),
+            Ok(Claim::Done) => {
+                tracing::info!(key, "duplicate: already processed, skipped");
+                return Settle::Ack(Outcome::DuplicateSkipped);
+            }
             Ok(Claim::InProgress) => {
+                tracing::debug!(key, "in progress elsewhere; requeued");
                 return Settle::Requeue(rt.in_progress_delay, Outcome::RequeuedInProgress);
             }
             Err(e) => {
