@@ -299,7 +299,14 @@ impl<'de, E: Event> Deserialize<'de> for FastPath<E> {
                     Some(aggregate_id),
                     Some(timestamp),
                     Some(data),
-                ) = (event_id, event_type, schema_version, aggregate_id, timestamp, data)
+                ) = (
+                    event_id,
+                    event_type,
+                    schema_version,
+                    aggregate_id,
+                    timestamp,
+                    data,
+                )
                 else {
                     return Ok(FastPath(None));
                 };

@@ -1,1 +1,104 @@
-//! herald's procedural macros (being written).
+//! herald's procedural macros: `#[derive(Event)]` and `#[handler]`.
+//!
+//! Each macro is parsed (`ast.rs`), validated (`valid.rs`) and
+//! expanded (`expand.rs`) in separate steps, in the manner of thiserror's `impl/` crate.
+//! Every misuse is a `compile_error!` spanned on the offending token; all the errors of
+//! one input are reported together.
+//!
+//! Generated code names herald's items through `::herald::__private` (with the name the
+//! user's `Cargo.toml` gives the `herald` dependency), so it works with a renamed
+//! dependency and needs nothing else in scope. Use these macros through the `herald` crate.
+
+mod common;
+mod duration;
+mod errors;
+mod event;
+mod handler;
+mod krate;
+
+use proc_macro::TokenStream;
+use syn::{DeriveInput, ItemFn, parse_macro_input};
+
+/// Derives `herald::Event` for a struct with named fields.
+///
+/// ```ignore
+/// #[derive(Event, Serialize, Deserialize, JsonSchema)]
+/// #[event(name = "order.created", version = 2, previous = OrderCreatedV1)]
+/// struct OrderCreated {
+///     #[event(aggregate_id)]
+///     order_id: Uuid,
+///     #[event(partition_key)]
+///     customer_id: String,
+///     total_cents: i64,
+/// }
+/// ```
+///
+/// Struct keys (in one or several `#[event(...)]` attributes):
+/// - `name = "order.created"` (required): the event type. ASCII letters, digits, `.`, `_`
+///   and `-`; starts with a letter; no empty segment between dots.
+/// - `version = 2` (required): the schema version, from 1.
+/// - `previous = OrderCreatedV1`: the type of the version before this one. It must derive
+///   `Event` with the same name and a lower version, and `From<OrderCreatedV1>` must be
+///   implemented for this type; payloads of any earlier version are then upcast.
+/// - `idempotency_key = [field, ...]`: build the idempotency key from these fields
+///   (`Display`, joined by `:`) instead of using the event id.
+///
+/// Field markers:
+/// - `#[event(aggregate_id)]` (exactly one field, `Display`): the aggregate id.
+/// - `#[event(partition_key)]` (at most one, `Display`): the partition key; defaults to
+///   the aggregate id.
+/// - `#[event(idempotency_key)]` (at most one, `Display`): the idempotency key.
+///
+/// Every derived type is also listed in `herald::catalog` (for schema export and checks).
+#[proc_macro_derive(Event, attributes(event))]
+pub fn derive_event(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    event::derive(&input, &krate::herald_path())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Turns an async fn `(event: E, ctx: &Context) -> Result<(), Error>` into a handler type
+/// named after the fn in UpperCamelCase (`charge_payment` -> `ChargePayment`). The fn stays
+/// as written and can be called directly.
+///
+/// ```ignore
+/// #[herald::handler(
+///     name = "billing.charge",
+///     max_attempts = 5,
+///     initial_delay = "200ms",
+///     multiplier = 2.0,
+///     max_delay = "30s",
+///     jitter = "full",
+///     lease = "60s",
+///     permanent(PaymentError::CardDeclined { .. } | PaymentError::Fraud(_)),
+/// )]
+/// async fn charge_payment(event: OrderCreated, ctx: &herald::Context) -> Result<(), PaymentError> {
+///     # Ok(())
+/// }
+/// ```
+///
+/// Keys (all optional):
+/// - `name = "billing.charge"`: the handler's stable name (idempotency keys, logs, metrics,
+///   dead letters). Default: the fn's name as written (`charge_payment`), which does not
+///   change when the fn moves between modules.
+/// - `max_attempts = 5` (at least 1), `initial_delay = "1s"`, `multiplier = 2.0` (at
+///   least 1.0), `max_delay = "5m"`, `jitter = "full" | "equal" | "none"`: the retry
+///   policy; keys left out keep `RetryPolicy::default()`'s values.
+/// - `lease = "60s"`, `completed_ttl = "7d"`: the idempotency claim's lease and how long a
+///   completed key is remembered.
+/// - `idempotency_key = [field, ...]` (fields of the event, `Display`, joined by `:`) or
+///   `idempotency_key = |envelope| ...` (a closure or fn taking `&Envelope<E>` and
+///   returning something `Into<String>`). Default: the envelope's idempotency key.
+/// - `permanent(PATTERN)`: errors matching the pattern (matched against `&error`) are
+///   permanent and dead-lettered at once; every other error is retryable. A fn that
+///   returns `Result<(), HandlerError>` is passed through unchanged.
+/// - `struct_name = ChargeCard`: the generated type's name, when the default clashes.
+///
+/// Durations are strings of numbers with units `ns`, `us`, `ms`, `s`, `m`, `h`, `d`
+/// (`"200ms"`, `"1m30s"`), checked at compile time.
+#[proc_macro_attribute]
+pub fn handler(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item_fn = parse_macro_input!(item as ItemFn);
+    handler::expand_attribute(args.into(), item_fn, &krate::herald_path()).into()
+}

@@ -68,7 +68,7 @@ impl State {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Shared {
     state: Mutex<State>,
     config: MemoryConfig,
@@ -85,15 +85,6 @@ impl Shared {
 #[derive(Debug, Clone, Default)]
 pub struct MemoryBroker {
     shared: Arc<Shared>,
-}
-
-impl Default for Shared {
-    fn default() -> Self {
-        Shared {
-            state: Mutex::default(),
-            config: MemoryConfig::default(),
-        }
-    }
 }
 
 impl MemoryBroker {

@@ -95,12 +95,11 @@ impl<H: Handler> Dispatch for Runner<H> {
         let name = handler.name();
 
         #[cfg(feature = "validation")]
-        if rt.validate {
-            if let Err(e) =
+        if rt.validate
+            && let Err(e) =
                 crate::validation::validate_raw::<H::Event>(raw.data.get(), raw.meta.schema_version)
-            {
-                return failure.dead_letter(Some(name), e.to_string(), true);
-            }
+        {
+            return failure.dead_letter(Some(name), e.to_string(), true);
         }
         #[cfg(not(feature = "validation"))]
         let _ = rt.validate;

@@ -1,0 +1,12 @@
+use herald::Event;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Event, Serialize, Deserialize, JsonSchema)]
+#[event(name = "order.created", version = 1)]
+enum OrderCreated {
+    Small { id: String },
+    Large { id: String },
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use herald::Event;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Event, Serialize, Deserialize, JsonSchema)]
+#[event(name = "order.created", version = 1)]
+struct OrderCreated(String);
+
+fn main() {}

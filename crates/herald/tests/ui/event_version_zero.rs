@@ -1,0 +1,12 @@
+use herald::Event;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Event, Serialize, Deserialize, JsonSchema)]
+#[event(name = "order.created", version = 0)]
+struct OrderCreated {
+    #[event(aggregate_id)]
+    id: String,
+}
+
+fn main() {}

@@ -1,0 +1,33 @@
+use herald::{Context, Event};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Event, Serialize, Deserialize, JsonSchema)]
+#[event(name = "order.created", version = 1)]
+struct OrderCreated {
+    #[event(aggregate_id)]
+    id: String,
+}
+
+#[derive(Debug)]
+struct PaymentError;
+impl std::fmt::Display for PaymentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("payment failed")
+    }
+}
+impl std::error::Error for PaymentError {}
+
+#[herald::handler(initial_delay = "200 parsecs", max_delay = 30, lease = "")]
+async fn charge(event: OrderCreated, ctx: &Context) -> Result<(), PaymentError> {
+    let _ = (event, ctx);
+    Ok(())
+}
+
+#[herald::handler(initial_delay = "1m", max_delay = "10s")]
+async fn refund(event: OrderCreated, ctx: &Context) -> Result<(), PaymentError> {
+    let _ = (event, ctx);
+    Ok(())
+}
+
+fn main() {}
