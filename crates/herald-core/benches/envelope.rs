@@ -1,6 +1,9 @@
 //! Envelope encode + decode against plain serde_json of the same struct.
 //! `cargo bench -p herald-core --bench envelope`
 
+// A bench that cannot encode should stop loudly.
+#![allow(clippy::unwrap_used)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use herald_core::{Envelope, Event};
 use serde::{Deserialize, Serialize};

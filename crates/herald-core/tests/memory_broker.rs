@@ -13,8 +13,9 @@ fn message(destination: &str, body: &str) -> OutgoingMessage {
 }
 
 async fn next_body(sub: &mut impl Subscriber) -> (String, herald_core::Delivery) {
-    let d = sub.recv().await.unwrap().unwrap();
-    (String::from_utf8(d.message.payload.clone()).unwrap(), d)
+    let d = sub.recv().await.expect("recv").expect("a delivery");
+    let body = String::from_utf8(d.message.payload.clone()).expect("utf-8 body");
+    (body, d)
 }
 
 #[tokio::test(start_paused = true)]
