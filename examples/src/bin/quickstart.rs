@@ -23,7 +23,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The worker's own account (retries, dead letters, duplicates) comes through tracing.
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("herald_core=info")),
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("herald_core=info")),
         )
         .with_target(false)
         .with_ansi(std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none())
@@ -45,7 +46,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             total_cents: 12_990,
         })
         .await?;
-    println!("  published order.placed v2 o-1 as event {}", first.event_id);
+    println!(
+        "  published order.placed v2 o-1 as event {}",
+        first.event_id
+    );
     let legacy = producer
         .publish(OrderPlacedV1 {
             order_id: "o-2".into(),
@@ -129,7 +133,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "  handler latency     mean {:?}, max {:?} over {} runs",
         s.handler_latency_mean, s.handler_latency_max, s.handler_runs
     );
-    println!("  shutdown            drained: {}, handed back: {}", report.drained, report.handed_back);
+    println!(
+        "  shutdown            drained: {}, handed back: {}",
+        report.drained, report.handed_back
+    );
 
     step("6. The dead-letter queue");
     for dead in broker.dead_letters(QUEUE) {
