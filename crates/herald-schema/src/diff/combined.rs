@@ -1,0 +1,100 @@
+//! `allOf` / `anyOf` / `oneOf` against each other: the criterion, the number of branches, and a
+//! maximum matching of compatible branch pairs (Confluent's CombinedSchemaDiff).
+
+use super::matching::maximum_matching;
+use super::{Differ, RawDiff, T};
+use crate::json::{Json, json_eq};
+use crate::model::{Criterion, NodeId, Schema};
+
+impl<'a, J: Json> Differ<'_, 'a, J> {
+    pub(super) fn combined(
+        &mut self,
+        (oc, osubs, osynth): (Criterion, &[NodeId], bool),
+        (uc, usubs, usynth): (Criterion, &[NodeId], bool),
+        out: &mut Vec<RawDiff>,
+    ) {
+        if oc != uc {
+            let extended = match uc {
+                // Any branch may now match, not exactly one or all.
+                Criterion::Any => true,
+                // A singleton anything, or a product down to one factor, can become exactly-one.
+                Criterion::One => osubs.len() == 1 || (oc == Criterion::All && usubs.len() == 1),
+                Criterion::All => osubs.len() == 1 && usubs.len() == 1,
+            };
+            if extended {
+                self.add_detail(out, T::CombinedTypeExtended, oc.keyword(), uc.keyword());
+            } else {
+                return self.add_detail(out, T::CombinedTypeChanged, oc.keyword(), uc.keyword());
+            }
+        }
+        let (orig, upd) = (self.orig(), self.upd());
+        // Identical branches count once.
+        let osubs = distinct(orig, osubs, osynth);
+        let usubs = distinct(upd, usubs, usynth);
+        let (on, un) = (osubs.len(), usubs.len());
+        if on != un {
+            // More branches are judged by what the update does with them, fewer by what the
+            // original did: dropping a factor of a product only relaxes it.
+            let kind = match (on < un, uc == Criterion::All, oc == Criterion::All) {
+                (true, true, _) => T::ProductTypeExtended,
+                (true, false, _) => T::SumTypeExtended,
+                (false, _, true) => T::ProductTypeNarrowed,
+                (false, _, false) => T::SumTypeNarrowed,
+            };
+            self.add_detail(
+                out,
+                kind,
+                format!("{on} branches"),
+                format!("{un} branches"),
+            );
+        }
+
+        let mut edges: Vec<Vec<usize>> = Vec::with_capacity(on);
+        let mut found: Vec<Vec<Vec<RawDiff>>> = Vec::with_capacity(on);
+        for (i, &os) in osubs.iter().enumerate() {
+            let (mut targets, mut diffs) = (Vec::new(), Vec::new());
+            self.at(format!("{}/{i}", oc.keyword()), |d| {
+                for (j, &us) in usubs.iter().enumerate() {
+                    let sub = d.sub(Some(os), Some(us));
+                    if d.compatible(&sub) {
+                        targets.push((j, sub));
+                    }
+                }
+            });
+            // Prefer the branch with the fewest differences (an unchanged one first).
+            targets.sort_by_key(|(_, sub)| sub.len());
+            edges.push(targets.iter().map(|(j, _)| *j).collect());
+            diffs.extend(targets.into_iter().map(|(_, sub)| sub));
+            found.push(diffs);
+        }
+        let matching = maximum_matching(&edges, un);
+        let mut matched = 0;
+        for (i, m) in matching.into_iter().enumerate() {
+            if let Some(k) = m {
+                matched += 1;
+                out.append(&mut found[i][k]);
+            }
+        }
+        if matched < on.min(un) {
+            self.add(out, T::CombinedTypeSubschemasChanged);
+        }
+    }
+}
+
+/// The branches without repeats (by JSON equality). Synthetic combinations share one JSON for
+/// all their parts, which are distinct by construction.
+fn distinct<J: Json>(schema: &Schema<'_, J>, subs: &[NodeId], synthetic: bool) -> Vec<NodeId> {
+    if synthetic {
+        return subs.to_vec();
+    }
+    let mut out: Vec<NodeId> = Vec::with_capacity(subs.len());
+    for &s in subs {
+        if !out
+            .iter()
+            .any(|&k| json_eq(schema.node(k).raw, schema.node(s).raw))
+        {
+            out.push(s);
+        }
+    }
+    out
+}
