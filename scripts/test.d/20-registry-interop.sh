@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # confluent-kafka (Python) SchemaRegistryClient + JSON serdes against herald-registry,
-# on SQLite and on PostgreSQL (127.0.0.1:5432). Needs: pip install confluent-kafka jsonschema
-# requests attrs cachetools httpx (scripts/services installs them).
+# on SQLite and on PostgreSQL (127.0.0.1:5432). Needs: pip install 'confluent-kafka[json,schemaregistry]'
+# (which brings jsonschema, attrs, cachetools, authlib, httpx/httpx2); scripts/services installs it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/herald/target}"
 
-if ! python3 -c 'import confluent_kafka, jsonschema, requests, attrs, cachetools, httpx' 2>/dev/null; then
+if ! python3 -c 'import confluent_kafka.schema_registry.json_schema, jsonschema' 2>/dev/null; then
   echo "registry interop: python packages missing; run scripts/services" \
-       "(pip install confluent-kafka jsonschema requests attrs cachetools httpx)" >&2
+       "(pip install 'confluent-kafka[json,schemaregistry]')" >&2
   exit 1
 fi
 

@@ -156,6 +156,7 @@ pub fn prepare(
     schema: &str,
     references: Vec<Reference>,
     normalize: bool,
+    validate: bool,
     limits: SchemaLimits,
 ) -> Result<Prepared> {
     if schema.len() > limits.max_schema_bytes {
@@ -179,12 +180,18 @@ pub fn prepare(
             "a JSON Schema must be an object or a boolean".to_owned(),
         ));
     }
-    if let Err(e) = jsonschema::meta::validate(&value) {
-        let path = e.instance_path().to_string();
-        let at = if path.is_empty() { "#".to_owned() } else { format!("#{path}") };
-        return Err(Error::InvalidSchema(format!("{e} at {at}")));
+    if validate {
+        if let Err(e) = jsonschema::meta::validate(&value) {
+            let path = e.instance_path().to_string();
+            let at = if path.is_empty() {
+                "#".to_owned()
+            } else {
+                format!("#{path}")
+            };
+            return Err(Error::InvalidSchema(format!("{e} at {at}")));
+        }
+        herald_schema::validate(&value).map_err(|e| Error::InvalidSchema(e.to_string()))?;
     }
-    herald_schema::validate(&value).map_err(|e| Error::InvalidSchema(e.to_string()))?;
     let mut references = references;
     let text = if normalize {
         references.sort();
@@ -214,8 +221,8 @@ mod tests {
 
     #[test]
     fn normalize_sorts_keys_deeply() {
-        let v: Value = serde_json::from_str(r#"{"b":{"d":1,"c":[{"f":1,"e":2}]},"a":true}"#)
-            .expect("json");
+        let v: Value =
+            serde_json::from_str(r#"{"b":{"d":1,"c":[{"f":1,"e":2}]},"a":true}"#).expect("json");
         assert_eq!(
             normalized_text(&v),
             r#"{"a":true,"b":{"c":[{"e":2,"f":1}],"d":1}}"#
@@ -230,8 +237,14 @@ mod tests {
 
     #[test]
     fn prepare_rejects_invalid_meta_schema() {
-        let err = prepare(r#"{"type":"strin"}"#, vec![], false, SchemaLimits::default())
-            .expect_err("invalid");
+        let err = prepare(
+            r#"{"type":"strin"}"#,
+            vec![],
+            false,
+            true,
+            SchemaLimits::default(),
+        )
+        .expect_err("invalid");
         assert!(matches!(err, Error::InvalidSchema(_)), "{err:?}");
     }
 }

@@ -13,7 +13,7 @@ pub enum Error {
     SubjectNotFound(String),
     #[error("Version {0} not found.")]
     VersionNotFound(String),
-    #[error("Schema {0} not found")]
+    #[error("{0}")]
     SchemaNotFound(String),
     #[error("Subject '{0}' was soft deleted.Set permanent=true to delete permanently")]
     SubjectSoftDeleted(String),
@@ -64,8 +64,8 @@ pub enum Error {
     /// A required body is empty or lacks a required field.
     #[error("{0}")]
     Unprocessable(String),
-    #[error("Request body exceeds the limit of {0} bytes")]
-    PayloadTooLarge(usize),
+    #[error("{0}")]
+    PayloadTooLarge(String),
     #[error("HTTP 404 Not Found")]
     RouteNotFound,
     #[error("HTTP 405 Method Not Allowed")]

@@ -28,7 +28,7 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Error::BadRequest(format!("Request body too large: {}", rejection.body_text()))
+                Error::PayloadTooLarge(format!("Request body too large: {}", rejection.body_text()))
             } else {
                 Error::BadRequest(rejection.body_text())
             }
@@ -126,5 +126,23 @@ pub fn paginate<T>(items: Vec<T>, offset: Option<i64>, limit: Option<i64>) -> Ve
     match limit {
         Some(l) if l >= 0 => iter.take(l as usize).collect(),
         _ => iter.collect(),
+    }
+}
+
+/// A boolean query parameter, in any case (`true`, `True`, `TRUE`; clients written in Python
+/// send `False`).
+pub fn opt_bool<'de, D>(d: D) -> Result<Option<bool>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    let s: Option<String> = Option::deserialize(d)?;
+    match s.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("") => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "expected true or false, got `{other}`"
+        ))),
     }
 }

@@ -107,6 +107,8 @@ pub fn router(state: AppState) -> axum::Router {
             auth::require_role,
         ));
 
+    // Install the recorder before the first request is counted.
+    let _ = observe::handle();
     let timeout = state.settings.request_timeout;
     Router::new()
         .merge(api)

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
-use super::queue::{InFlight, Queue, Stored};
+use super::queue::{Queue, Stored};
 use crate::transport::{Acknowledger, DeadLetter, Delivery, IncomingMessage, Retry};
 use crate::{Headers, OutgoingMessage, Publisher, Subscriber, TransportError, headers};
 
@@ -247,13 +247,7 @@ impl MemorySubscriber {
             headers: message.headers.clone(),
             payload: message.payload.clone(),
         };
-        q.in_flight.insert(
-            tag,
-            InFlight {
-                message,
-                deadline: now + self.shared.config.visibility_timeout,
-            },
-        );
+        q.hand_out(tag, message, now + self.shared.config.visibility_timeout);
         let acker = MemoryAcker {
             broker: MemoryBroker {
                 shared: self.shared.clone(),

@@ -19,7 +19,6 @@ pub(super) struct Stored {
 #[derive(Debug)]
 pub(super) struct InFlight {
     pub message: Stored,
-    pub deadline: Instant,
 }
 
 /// One queue: ready messages in order, delayed ones by due time, and the deliveries handed
@@ -31,6 +30,9 @@ pub(super) struct Queue {
     pub delayed: BTreeMap<(Instant, u64), Stored>,
     /// Delivery tag -> message.
     pub in_flight: HashMap<u64, InFlight>,
+    /// (deadline, tag) of deliveries in hand-out order. The visibility timeout is fixed, so
+    /// deadlines only grow: the front is the next to expire. Settled tags are skipped lazily.
+    pub deadlines: VecDeque<(Instant, u64)>,
     pub dead: Vec<DeadLetterRecord>,
     pub notify: Arc<Notify>,
 }
@@ -45,24 +47,43 @@ impl Queue {
             let message = entry.remove();
             self.ready.push_back(message);
         }
-        let expired: Vec<u64> = self
-            .in_flight
-            .iter()
-            .filter(|(_, f)| f.deadline <= now)
-            .map(|(tag, _)| *tag)
-            .collect();
         // Expired deliveries go first, as a broker redelivers unacked messages at the head.
-        for tag in expired {
-            if let Some(f) = self.in_flight.remove(&tag) {
-                self.ready.push_front(f.message);
+        let mut expired = Vec::new();
+        while let Some(&(deadline, tag)) = self.deadlines.front() {
+            if deadline > now {
+                break;
             }
+            self.deadlines.pop_front();
+            if let Some(f) = self.in_flight.remove(&tag) {
+                expired.push(f.message);
+            }
+        }
+        for message in expired.into_iter().rev() {
+            self.ready.push_front(message);
+        }
+    }
+
+    /// Hands a message out until `deadline`.
+    pub fn hand_out(&mut self, tag: u64, message: Stored, deadline: Instant) {
+        self.in_flight.insert(tag, InFlight { message });
+        self.deadlines.push_back((deadline, tag));
+    }
+
+    /// Drops the deadlines of settled deliveries from the front, so it names a live one.
+    fn trim_settled(&mut self) {
+        while let Some(&(_, tag)) = self.deadlines.front() {
+            if self.in_flight.contains_key(&tag) {
+                break;
+            }
+            self.deadlines.pop_front();
         }
     }
 
     /// When something next becomes ready without a publish: a delay or a visibility timeout.
-    pub fn next_wake(&self) -> Option<Instant> {
+    pub fn next_wake(&mut self) -> Option<Instant> {
+        self.trim_settled();
         let delayed = self.delayed.keys().next().map(|(due, _)| *due);
-        let deadline = self.in_flight.values().map(|f| f.deadline).min();
+        let deadline = self.deadlines.front().map(|(deadline, _)| *deadline);
         match (delayed, deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -101,13 +101,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn health(&self) -> Result<()>;
 
     /// Registers `new` under `subject`: idempotent when it already is a live version;
-    /// otherwise runs `check` under the subject's lock, then assigns (or, on import, keeps)
+    /// otherwise runs `check` under the subject's lock on the `previous` newest live versions
+    /// (0 for none, 1 for the latest, `i64::MAX` for all), then assigns (or, on import, keeps)
     /// the global id and the next version.
     async fn register(
         &self,
         subject: &str,
         new: &NewSchema,
         import: Option<ImportIds>,
+        previous: i64,
         check: CompatCheck<'_>,
     ) -> Result<Registered>;
 
@@ -131,13 +133,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         sel: VersionSel,
         include_deleted: bool,
     ) -> Result<Option<VersionRecord>>;
-    /// Live versions, newest first.
-    async fn live_versions(&self, subject: &str) -> Result<Vec<VersionRecord>>;
+    /// The `limit` newest live versions, newest first.
+    async fn live_versions(&self, subject: &str, limit: i64) -> Result<Vec<VersionRecord>>;
     /// Ids of schemas (with a live version) that reference `subject`/`version`.
     async fn referenced_by(&self, subject: &str, version: i32) -> Result<Vec<i64>>;
     async fn delete_subject(&self, subject: &str, permanent: bool) -> Result<Vec<i32>>;
-    async fn delete_version(&self, subject: &str, sel: VersionSel, permanent: bool)
-    -> Result<i32>;
+    async fn delete_version(&self, subject: &str, sel: VersionSel, permanent: bool) -> Result<i32>;
     /// Where a schema id is used: (subject, version, deleted).
     async fn id_usages(&self, id: i64) -> Result<Vec<(String, i32, bool)>>;
     /// Every version of every subject starting with `prefix`.

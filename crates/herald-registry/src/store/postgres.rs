@@ -121,12 +121,14 @@ impl PgStore {
     async fn live_versions_conn(
         conn: &mut PgConnection,
         subject: &str,
+        limit: i64,
     ) -> Result<Vec<VersionRecord>> {
         let rows = sqlx::query(&format!(
             "SELECT {VERSION_COLS} FROM subject_versions sv JOIN schemas s ON s.id = sv.schema_id \
-             WHERE sv.subject = $1 AND NOT sv.deleted ORDER BY sv.version DESC"
+             WHERE sv.subject = $1 AND NOT sv.deleted ORDER BY sv.version DESC LIMIT $2"
         ))
         .bind(subject)
+        .bind(limit)
         .fetch_all(&mut *conn)
         .await?;
         rows.iter().map(version_from_row).collect()
@@ -205,11 +207,12 @@ impl PgStore {
                     .await?;
             }
         }
-        let left: bool = sqlx::query("SELECT EXISTS (SELECT 1 FROM subject_versions WHERE subject = $1)")
-            .bind(subject)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get(0)?;
+        let left: bool =
+            sqlx::query("SELECT EXISTS (SELECT 1 FROM subject_versions WHERE subject = $1)")
+                .bind(subject)
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get(0)?;
         if !left {
             for table in ["subjects", "config", "mode"] {
                 sqlx::query(&format!("DELETE FROM {table} WHERE subject = $1"))
@@ -246,6 +249,7 @@ impl Store for PgStore {
         subject: &str,
         new: &NewSchema,
         import: Option<ImportIds>,
+        previous: i64,
         check: CompatCheck<'_>,
     ) -> Result<Registered> {
         let mut tx = self.pool.begin().await?;
@@ -282,7 +286,11 @@ impl Store for PgStore {
             });
         }
 
-        let previous = Self::live_versions_conn(&mut tx, subject).await?;
+        let previous = if previous > 0 {
+            Self::live_versions_conn(&mut tx, subject, previous).await?
+        } else {
+            Vec::new()
+        };
         let mut all_refs: Vec<Reference> = new.references.clone();
         for p in &previous {
             all_refs.extend(p.schema.references.iter().cloned());
@@ -391,11 +399,13 @@ impl Store for PgStore {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE subjects SET latest_version = GREATEST(latest_version, $2) WHERE subject = $1")
-            .bind(subject)
-            .bind(version)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE subjects SET latest_version = GREATEST(latest_version, $2) WHERE subject = $1",
+        )
+        .bind(subject)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(Registered {
             id,
@@ -405,10 +415,12 @@ impl Store for PgStore {
     }
 
     async fn schema_by_id_uncached(&self, id: i64) -> Result<Option<SchemaRecord>> {
-        let row = sqlx::query(&format!("SELECT {SCHEMA_COLS} FROM schemas s WHERE s.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {SCHEMA_COLS} FROM schemas s WHERE s.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| schema_from_row(&r, 0)).transpose()
     }
 
@@ -486,20 +498,19 @@ impl Store for PgStore {
             VersionSel::Latest => ("", 0),
             VersionSel::Number(n) => ("AND sv.version = $3", n),
         };
-        let row = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {VERSION_COLS} FROM subject_versions sv JOIN schemas s ON s.id = sv.schema_id \
              WHERE sv.subject = $1 AND ($2 OR NOT sv.deleted) {cond} ORDER BY sv.version DESC LIMIT 1"
-        ))
-        .bind(subject)
-        .bind(include_deleted);
+        );
+        let row = sqlx::query(&sql).bind(subject).bind(include_deleted);
         let row = if cond.is_empty() { row } else { row.bind(v) };
         let row = row.fetch_optional(&self.pool).await?;
         row.as_ref().map(version_from_row).transpose()
     }
 
-    async fn live_versions(&self, subject: &str) -> Result<Vec<VersionRecord>> {
+    async fn live_versions(&self, subject: &str, limit: i64) -> Result<Vec<VersionRecord>> {
         let mut conn = self.pool.acquire().await?;
-        Self::live_versions_conn(&mut conn, subject).await
+        Self::live_versions_conn(&mut conn, subject, limit).await
     }
 
     async fn referenced_by(&self, subject: &str, version: i32) -> Result<Vec<i64>> {
@@ -573,12 +584,7 @@ impl Store for PgStore {
         }
     }
 
-    async fn delete_version(
-        &self,
-        subject: &str,
-        sel: VersionSel,
-        permanent: bool,
-    ) -> Result<i32> {
+    async fn delete_version(&self, subject: &str, sel: VersionSel, permanent: bool) -> Result<i32> {
         let mut tx = self.pool.begin().await?;
         if Self::lock_subject(&mut tx, subject).await?.is_none() {
             return Err(Error::SubjectNotFound(subject.to_owned()));
@@ -618,7 +624,8 @@ impl Store for PgStore {
                 .bind(version)
                 .execute(&mut *tx)
                 .await?;
-            self.cleanup_after_permanent(&mut tx, subject, &[id]).await?;
+            self.cleanup_after_permanent(&mut tx, subject, &[id])
+                .await?;
             tx.commit().await?;
             self.cache.remove(id);
         } else {
@@ -692,10 +699,11 @@ impl Store for PgStore {
     }
 
     async fn config(&self, subject: Option<&str>) -> Result<Option<ConfigRecord>> {
-        let row = sqlx::query("SELECT compatibility, normalize, policy FROM config WHERE subject = $1")
-            .bind(key(subject))
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT compatibility, normalize, policy FROM config WHERE subject = $1")
+                .bind(key(subject))
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| {
             Ok(ConfigRecord {
                 compatibility: r.try_get(0)?,
@@ -816,7 +824,12 @@ impl PgStore {
         self.insert_refs(conn, id, &new.references).await
     }
 
-    async fn insert_refs(&self, conn: &mut PgConnection, id: i64, refs: &[Reference]) -> Result<()> {
+    async fn insert_refs(
+        &self,
+        conn: &mut PgConnection,
+        id: i64,
+        refs: &[Reference],
+    ) -> Result<()> {
         for r in refs {
             sqlx::query(
                 "INSERT INTO schema_refs (schema_id, name, ref_subject, ref_version) VALUES ($1, $2, $3, $4) \

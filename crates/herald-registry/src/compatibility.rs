@@ -1,0 +1,228 @@
+//! Compatibility: the two check endpoints, and the rules registration shares with them.
+
+use std::str::FromStr;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::post;
+use herald_schema::{CompatibilityLevel, Policy, ReferenceResolver};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::extract::{Body, Q, Vnd, check_subject, parse_version};
+use crate::store::{RefMap, VersionRecord};
+use crate::subjects::{RegisterRequest, prepare_request};
+use crate::{AppState, Settings};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/compatibility/subjects/{subject}/versions",
+            post(check_all),
+        )
+        .route(
+            "/compatibility/subjects/{subject}/versions/{version}",
+            post(check_one),
+        )
+}
+
+/// The configuration in force for a subject (subject, then global, then server default).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Effective {
+    pub level: CompatibilityLevel,
+    pub policy: Policy,
+    pub normalize: bool,
+}
+
+pub(crate) async fn effective(state: &AppState, subject: &str) -> Result<Effective> {
+    let subject_cfg = state.store.config(Some(subject)).await?.unwrap_or_default();
+    let global = state.store.config(None).await?.unwrap_or_default();
+    let s: &Settings = &state.settings;
+    let level = match subject_cfg.compatibility.or(global.compatibility) {
+        Some(l) => CompatibilityLevel::from_str(&l).unwrap_or(s.default_compatibility),
+        None => s.default_compatibility,
+    };
+    let policy = match subject_cfg.policy.or(global.policy) {
+        Some(p) => Policy::from_str(&p).unwrap_or(s.default_policy),
+        None => s.default_policy,
+    };
+    let normalize = subject_cfg.normalize.or(global.normalize).unwrap_or(false);
+    Ok(Effective {
+        level,
+        policy,
+        normalize,
+    })
+}
+
+/// How many of the newest live versions a check at `level` reads.
+pub(crate) fn versions_needed(level: CompatibilityLevel) -> i64 {
+    if level == CompatibilityLevel::None {
+        0
+    } else if level.is_transitive() {
+        i64::MAX
+    } else {
+        1
+    }
+}
+
+/// Referenced schemas, by the names the referring schemas use.
+struct MapResolver<'a>(&'a RefMap);
+
+impl ReferenceResolver for MapResolver<'_> {
+    fn resolve(&self, uri: &str) -> Option<Value> {
+        let uri = uri.split('#').next().unwrap_or(uri);
+        if let Some(v) = self.0.get(uri) {
+            return Some(v.clone());
+        }
+        // A `$ref` may be written relative (`./other.json`) or absolute (`https://x/other.json`).
+        let tail = uri.rsplit('/').next().unwrap_or(uri);
+        self.0
+            .iter()
+            .find(|(k, _)| k.rsplit('/').next() == Some(tail))
+            .map(|(_, v)| v.clone())
+    }
+}
+
+fn base_level(level: CompatibilityLevel) -> CompatibilityLevel {
+    match level {
+        CompatibilityLevel::BackwardTransitive => CompatibilityLevel::Backward,
+        CompatibilityLevel::ForwardTransitive => CompatibilityLevel::Forward,
+        CompatibilityLevel::FullTransitive => CompatibilityLevel::Full,
+        other => other,
+    }
+}
+
+/// Checks `new` against `previous` (newest first; every one for transitive levels, the first
+/// otherwise). `Ok(None)`: compatible. `Ok(Some(messages))`: incompatible, with Confluent-style
+/// messages naming the first version that fails.
+pub(crate) fn check_against(
+    level: CompatibilityLevel,
+    policy: Policy,
+    new: &Value,
+    previous: &[VersionRecord],
+    refs: &RefMap,
+) -> Result<Option<Vec<String>>> {
+    if level == CompatibilityLevel::None || previous.is_empty() {
+        return Ok(None);
+    }
+    let count = if level.is_transitive() {
+        previous.len()
+    } else {
+        1
+    };
+    let resolver = MapResolver(refs);
+    for prev in &previous[..count] {
+        let old: Value = serde_json::from_str(&prev.schema.schema)
+            .map_err(|e| Error::Store(format!("corrupt stored schema: {e}")))?;
+        let report = herald_schema::check(
+            base_level(level),
+            policy,
+            new,
+            std::slice::from_ref(&old),
+            &resolver,
+        )
+        .map_err(|e| Error::InvalidSchema(e.to_string()))?;
+        if !report.is_compatible {
+            let mut messages: Vec<String> = report
+                .differences
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{{errorType:'{}', description:'{} (at {})'}}",
+                        d.kind, d.message, d.path
+                    )
+                })
+                .collect();
+            messages.push(format!("{{oldSchemaVersion: {}}}", prev.version));
+            messages.push(format!("{{oldSchema: '{}'}}", prev.schema.schema));
+            messages.push(format!(
+                "{{validateFields: 'false', compatibility: '{level}', compatibilityPolicy: '{policy}'}}"
+            ));
+            return Ok(Some(messages));
+        }
+    }
+    Ok(None)
+}
+
+/// `{is_compatible, messages?}`; messages only with `verbose=true`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CompatibilityResponse {
+    pub is_compatible: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckQuery {
+    #[serde(default, deserialize_with = "crate::extract::opt_bool")]
+    pub verbose: Option<bool>,
+    #[serde(default, deserialize_with = "crate::extract::opt_bool")]
+    pub normalize: Option<bool>,
+}
+
+async fn respond(
+    state: &AppState,
+    subject: &str,
+    req: RegisterRequest,
+    q: CheckQuery,
+    previous: Vec<VersionRecord>,
+    eff: Effective,
+) -> Result<Vnd<CompatibilityResponse>> {
+    let prepared = prepare_request(state, &req, q.normalize.unwrap_or(eff.normalize), true).await?;
+    let mut refs = prepared.references.clone();
+    for p in &previous {
+        refs.extend(p.schema.references.iter().cloned());
+    }
+    let refs = state.store.resolve_references(&refs).await?;
+    let _ = subject;
+    let outcome = check_against(eff.level, eff.policy, &prepared.value, &previous, &refs)?;
+    let verbose = q.verbose.unwrap_or(false);
+    Ok(Vnd(CompatibilityResponse {
+        is_compatible: outcome.is_none(),
+        messages: verbose.then(|| outcome.unwrap_or_default()),
+    }))
+}
+
+/// Checks the schema exactly as registration would (latest, or all versions when transitive).
+#[utoipa::path(post, path = "/compatibility/subjects/{subject}/versions", tag = "compatibility",
+    params(("subject" = String, Path), CheckQuery), request_body = RegisterRequest,
+    responses((status = 200, body = CompatibilityResponse)))]
+pub(crate) async fn check_all(
+    State(state): State<AppState>,
+    Path(subject): Path<String>,
+    Q(q): Q<CheckQuery>,
+    Body(req): Body<RegisterRequest>,
+) -> Result<Vnd<CompatibilityResponse>> {
+    check_subject(&subject)?;
+    let eff = effective(&state, &subject).await?;
+    let previous = state
+        .store
+        .live_versions(&subject, versions_needed(eff.level))
+        .await?;
+    respond(&state, &subject, req, q, previous, eff).await
+}
+
+/// Checks the schema against one version, with the subject's level.
+#[utoipa::path(post, path = "/compatibility/subjects/{subject}/versions/{version}", tag = "compatibility",
+    params(("subject" = String, Path), ("version" = String, Path), CheckQuery), request_body = RegisterRequest,
+    responses((status = 200, body = CompatibilityResponse)))]
+pub(crate) async fn check_one(
+    State(state): State<AppState>,
+    Path((subject, version)): Path<(String, String)>,
+    Q(q): Q<CheckQuery>,
+    Body(req): Body<RegisterRequest>,
+) -> Result<Vnd<CompatibilityResponse>> {
+    check_subject(&subject)?;
+    let sel = parse_version(&version)?;
+    let eff = effective(&state, &subject).await?;
+    let Some(target) = state.store.version(&subject, sel, false).await? else {
+        return Err(crate::subjects::missing_version(&state, &subject, &version, false).await);
+    };
+    let eff = Effective {
+        level: base_level(eff.level),
+        ..eff
+    };
+    respond(&state, &subject, req, q, vec![target], eff).await
+}

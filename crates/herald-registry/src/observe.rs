@@ -1,0 +1,78 @@
+//! `/health`, Prometheus `/metrics`, and the request metrics middleware.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::AppState;
+use crate::extract::Vnd;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(prometheus))
+}
+
+/// The process-wide recorder (installed once, whatever the number of routers).
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .as_ref()
+}
+
+/// 200 when the store answers, 500 with 50001 otherwise.
+#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, body = Object)))]
+pub(crate) async fn health(State(state): State<AppState>) -> Response {
+    match state.store.health().await {
+        Ok(()) => {
+            Vnd(serde_json::json!({"status": "UP", "store": state.store.backend()})).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text")))]
+pub(crate) async fn prometheus(State(state): State<AppState>) -> Response {
+    metrics::gauge!("herald_registry_schema_cache_entries").set(state.store.cache().len() as f64);
+    match handle() {
+        Some(h) => {
+            let mut resp = h.render().into_response();
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            resp
+        }
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics recorder unavailable",
+        )
+            .into_response(),
+    }
+}
+
+/// Counts requests by route and status and times them.
+pub async fn track(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!("herald_registry_http_requests_total", "method" => method, "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("herald_registry_http_request_duration_seconds", "route" => route)
+        .record(start.elapsed().as_secs_f64());
+    resp
+}

@@ -1,0 +1,480 @@
+//! Subjects and their versions: list, get, register, look up, delete, referencedby.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::canonical::{self, Prepared, Reference};
+use crate::compatibility::{check_against, effective, versions_needed};
+use crate::error::{Error, Result};
+use crate::extract::{Body, Q, Vnd, check_subject, paginate, parse_version, raw_json};
+use crate::store::{ImportIds, NewSchema, VersionRecord};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/subjects", get(list_subjects))
+        .route(
+            "/subjects/{subject}",
+            axum::routing::post(lookup).delete(delete_subject),
+        )
+        .route(
+            "/subjects/{subject}/versions",
+            get(list_versions).post(register),
+        )
+        .route(
+            "/subjects/{subject}/versions/{version}",
+            get(get_version).delete(delete_version),
+        )
+        .route(
+            "/subjects/{subject}/versions/{version}/schema",
+            get(get_version_schema),
+        )
+        .route(
+            "/subjects/{subject}/versions/{version}/referencedby",
+            get(referenced_by),
+        )
+}
+
+/// Body of register, lookup and the compatibility checks.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterRequest {
+    pub schema: String,
+    /// Absent means AVRO, which herald-registry does not serve.
+    pub schema_type: Option<String>,
+    #[serde(default)]
+    pub references: Option<Vec<Reference>>,
+    /// Kept as given in IMPORT mode.
+    pub id: Option<i64>,
+    pub version: Option<i32>,
+}
+
+/// `{id}`: what every client reads back from a registration.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegisterResponse {
+    pub id: i64,
+}
+
+/// A subject version as Confluent returns it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SchemaResponse {
+    pub subject: String,
+    pub version: i32,
+    pub id: i64,
+    pub schema_type: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<Reference>,
+    pub schema: String,
+    /// Registration time, milliseconds since the Unix epoch.
+    pub ts: i64,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+}
+
+impl From<&VersionRecord> for SchemaResponse {
+    fn from(v: &VersionRecord) -> Self {
+        Self {
+            subject: v.subject.clone(),
+            version: v.version,
+            id: v.schema.id,
+            schema_type: v.schema.schema_type.clone(),
+            references: v.schema.references.clone(),
+            schema: v.schema.schema.clone(),
+            ts: v.ts,
+            deleted: v.deleted,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    pub subject_prefix: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::opt_bool")]
+    pub deleted: Option<bool>,
+    #[serde(default, deserialize_with = "crate::extract::opt_bool")]
+    pub deleted_only: Option<bool>,
+    pub offset: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedQuery {
+    #[serde(default, deserialize_with = "crate::extract::opt_bool")]
+    pub deleted: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterQuery {
+    #[serde(default, deserialize_with = "crate::extract::opt_bool")]
+    pub normalize: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct LookupQuery {
+    #[serde(default, deserialize_with = "crate::extract::opt_bool")]
+    pub normalize: Option<bool>,
+    #[serde(default, deserialize_with = "crate::extract::opt_bool")]
+    pub deleted: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteQuery {
+    #[serde(default, deserialize_with = "crate::extract::opt_bool")]
+    pub permanent: Option<bool>,
+}
+
+/// The 404 for a version that is not there: 40401 when the subject has no (visible) version.
+pub(crate) async fn missing_version(
+    state: &AppState,
+    subject: &str,
+    version: &str,
+    include_deleted: bool,
+) -> Error {
+    match state.store.subject_versions(subject).await {
+        Ok(rows) if rows.iter().any(|(_, d)| include_deleted || !d) => {
+            Error::VersionNotFound(version.to_owned())
+        }
+        Ok(_) => Error::SubjectNotFound(subject.to_owned()),
+        Err(e) => e,
+    }
+}
+
+/// Validates a request's schema and resolves its references to concrete versions.
+pub(crate) async fn prepare_request(
+    state: &AppState,
+    req: &RegisterRequest,
+    normalize: bool,
+    validate: bool,
+) -> Result<Prepared> {
+    match req
+        .schema_type
+        .as_deref()
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
+        Some("JSON") => {}
+        Some(other) => {
+            return Err(Error::InvalidSchema(format!(
+                "Unsupported schema type {other}: herald-registry serves JSON Schema (schemaType JSON)"
+            )));
+        }
+        None => {
+            return Err(Error::InvalidSchema(
+                "Unsupported schema type AVRO (no schemaType given): herald-registry serves JSON Schema (schemaType JSON)".to_owned(),
+            ));
+        }
+    }
+    let mut refs = Vec::new();
+    for r in req.references.iter().flatten() {
+        let version = state.store.reference_version(&r.subject, r.version).await?;
+        let Some(version) = version else {
+            return Err(Error::InvalidSchema(format!(
+                "Reference '{}' to subject '{}' version {} not found",
+                r.name, r.subject, r.version
+            )));
+        };
+        if refs.iter().any(|x: &Reference| x.name == r.name) {
+            return Err(Error::InvalidSchema(format!(
+                "Reference name '{}' is given twice",
+                r.name
+            )));
+        }
+        refs.push(Reference {
+            name: r.name.clone(),
+            subject: r.subject.clone(),
+            version,
+        });
+    }
+    canonical::prepare(
+        &req.schema,
+        refs,
+        normalize,
+        validate,
+        state.settings.limits,
+    )
+}
+
+/// The mode in force for a subject.
+pub(crate) async fn effective_mode(state: &AppState, subject: &str) -> Result<String> {
+    Ok(match state.store.mode(Some(subject)).await? {
+        Some(m) => m,
+        None => state
+            .store
+            .mode(None)
+            .await?
+            .unwrap_or_else(|| "READWRITE".to_owned()),
+    })
+}
+
+async fn ensure_writable(state: &AppState, subject: &str) -> Result<String> {
+    let mode = effective_mode(state, subject).await?;
+    if mode.starts_with("READONLY") {
+        return Err(Error::OperationNotPermitted(format!(
+            "Subject {subject} is in read-only mode"
+        )));
+    }
+    Ok(mode)
+}
+
+/// Lists subjects.
+#[utoipa::path(get, path = "/subjects", tag = "subjects", params(ListQuery),
+    responses((status = 200, body = Vec<String>)))]
+pub(crate) async fn list_subjects(
+    State(state): State<AppState>,
+    Q(q): Q<ListQuery>,
+) -> Result<Vnd<Vec<String>>> {
+    let rows = state
+        .store
+        .subjects(q.subject_prefix.as_deref().unwrap_or(""))
+        .await?;
+    let deleted_only = q.deleted_only.unwrap_or(false);
+    let deleted = q.deleted.unwrap_or(false);
+    let names = rows
+        .into_iter()
+        .filter(|r| {
+            if deleted_only {
+                r.all_deleted
+            } else {
+                deleted || !r.all_deleted
+            }
+        })
+        .map(|r| r.subject)
+        .collect();
+    Ok(Vnd(paginate(names, q.offset, q.limit)))
+}
+
+/// Lists the versions of a subject.
+#[utoipa::path(get, path = "/subjects/{subject}/versions", tag = "subjects",
+    params(("subject" = String, Path), ListQuery), responses((status = 200, body = Vec<i32>)))]
+pub(crate) async fn list_versions(
+    State(state): State<AppState>,
+    Path(subject): Path<String>,
+    Q(q): Q<ListQuery>,
+) -> Result<Vnd<Vec<i32>>> {
+    let rows = state.store.subject_versions(&subject).await?;
+    let deleted_only = q.deleted_only.unwrap_or(false);
+    let deleted = q.deleted.unwrap_or(false);
+    let visible: Vec<i32> = rows
+        .iter()
+        .filter(|(_, d)| if deleted_only { *d } else { deleted || !d })
+        .map(|(v, _)| *v)
+        .collect();
+    if rows.is_empty() || (visible.is_empty() && !deleted_only) {
+        return Err(Error::SubjectNotFound(subject));
+    }
+    Ok(Vnd(paginate(visible, q.offset, q.limit)))
+}
+
+async fn find_version(
+    state: &AppState,
+    subject: &str,
+    version: &str,
+    include_deleted: bool,
+) -> Result<VersionRecord> {
+    let sel = parse_version(version)?;
+    match state.store.version(subject, sel, include_deleted).await? {
+        Some(v) => Ok(v),
+        None => Err(missing_version(state, subject, version, include_deleted).await),
+    }
+}
+
+/// One version of a subject (`latest` or `-1` for the newest).
+#[utoipa::path(get, path = "/subjects/{subject}/versions/{version}", tag = "subjects",
+    params(("subject" = String, Path), ("version" = String, Path), DeletedQuery),
+    responses((status = 200, body = SchemaResponse)))]
+pub(crate) async fn get_version(
+    State(state): State<AppState>,
+    Path((subject, version)): Path<(String, String)>,
+    Q(q): Q<DeletedQuery>,
+) -> Result<Vnd<SchemaResponse>> {
+    let v = find_version(&state, &subject, &version, q.deleted.unwrap_or(false)).await?;
+    Ok(Vnd(SchemaResponse::from(&v)))
+}
+
+/// The schema text of one version, unescaped.
+#[utoipa::path(get, path = "/subjects/{subject}/versions/{version}/schema", tag = "subjects",
+    params(("subject" = String, Path), ("version" = String, Path), DeletedQuery),
+    responses((status = 200, description = "the schema text")))]
+pub(crate) async fn get_version_schema(
+    State(state): State<AppState>,
+    Path((subject, version)): Path<(String, String)>,
+    Q(q): Q<DeletedQuery>,
+) -> Result<Response> {
+    let v = find_version(&state, &subject, &version, q.deleted.unwrap_or(false)).await?;
+    Ok(raw_json(v.schema.schema.clone()))
+}
+
+/// Ids of the schemas that reference this version.
+#[utoipa::path(get, path = "/subjects/{subject}/versions/{version}/referencedby", tag = "subjects",
+    params(("subject" = String, Path), ("version" = String, Path), ListQuery),
+    responses((status = 200, body = Vec<i64>)))]
+pub(crate) async fn referenced_by(
+    State(state): State<AppState>,
+    Path((subject, version)): Path<(String, String)>,
+    Q(q): Q<ListQuery>,
+) -> Result<Vnd<Vec<i64>>> {
+    let v = find_version(&state, &subject, &version, q.deleted.unwrap_or(false)).await?;
+    let ids = state.store.referenced_by(&subject, v.version).await?;
+    Ok(Vnd(paginate(ids, q.offset, q.limit)))
+}
+
+/// Registers a schema under a subject (idempotent), checking compatibility.
+#[utoipa::path(post, path = "/subjects/{subject}/versions", tag = "subjects",
+    params(("subject" = String, Path), RegisterQuery), request_body = RegisterRequest,
+    responses((status = 200, body = RegisterResponse),
+        (status = 409, body = crate::error::ErrorBody, description = "incompatible"),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub(crate) async fn register(
+    State(state): State<AppState>,
+    Path(subject): Path<String>,
+    Q(q): Q<RegisterQuery>,
+    Body(req): Body<RegisterRequest>,
+) -> Result<Vnd<RegisterResponse>> {
+    check_subject(&subject)?;
+    let mode = ensure_writable(&state, &subject).await?;
+    let eff = effective(&state, &subject).await?;
+    let prepared =
+        prepare_request(&state, &req, q.normalize.unwrap_or(eff.normalize), true).await?;
+    let import = if mode == "IMPORT" {
+        let Some(id) = req.id else {
+            return Err(Error::OperationNotPermitted(format!(
+                "Subject {subject} is in IMPORT mode: the request must give the schema id"
+            )));
+        };
+        if id < 1 {
+            return Err(Error::OperationNotPermitted(format!(
+                "Invalid schema id {id}"
+            )));
+        }
+        if let Some(v) = req.version
+            && v < 1
+        {
+            return Err(Error::InvalidVersion(v.to_string()));
+        }
+        Some(ImportIds {
+            id,
+            version: req.version,
+        })
+    } else {
+        if let Some(id) = req.id {
+            // Allowed only when it is the id this content already has.
+            if state.store.schema_id_by_hash(&prepared.hash).await? != Some(id) {
+                return Err(Error::OperationNotPermitted(format!(
+                    "Subject {subject} is not in import mode"
+                )));
+            }
+        }
+        None
+    };
+    let new = NewSchema {
+        text: prepared.text.clone(),
+        hash: prepared.hash.clone(),
+        references: prepared.references.clone(),
+    };
+    let code = state.settings.incompatible_error_code;
+    let value = prepared.value;
+    let subj = subject.clone();
+    let check = move |previous: &[VersionRecord], refs: &crate::store::RefMap| -> Result<()> {
+        if import.is_some() {
+            return Ok(());
+        }
+        match check_against(eff.level, eff.policy, &value, previous, refs)? {
+            None => Ok(()),
+            Some(messages) => Err(Error::Incompatible {
+                code,
+                message: format!(
+                    "Schema being registered is incompatible with an earlier schema for subject \"{subj}\", details: [{}]",
+                    messages.join(", ")
+                ),
+            }),
+        }
+    };
+    let previous = if import.is_some() {
+        0
+    } else {
+        versions_needed(eff.level)
+    };
+    let registered = state
+        .store
+        .register(&subject, &new, import, previous, &check)
+        .await?;
+    if registered.created {
+        metrics::counter!("herald_registry_schemas_registered_total").increment(1);
+    }
+    Ok(Vnd(RegisterResponse { id: registered.id }))
+}
+
+/// Is this schema registered under the subject? Returns the version holding it.
+#[utoipa::path(post, path = "/subjects/{subject}", tag = "subjects",
+    params(("subject" = String, Path), LookupQuery), request_body = RegisterRequest,
+    responses((status = 200, body = SchemaResponse)))]
+pub(crate) async fn lookup(
+    State(state): State<AppState>,
+    Path(subject): Path<String>,
+    Q(q): Q<LookupQuery>,
+    Body(req): Body<RegisterRequest>,
+) -> Result<Vnd<SchemaResponse>> {
+    check_subject(&subject)?;
+    let include_deleted = q.deleted.unwrap_or(false);
+    let normalize = match q.normalize {
+        Some(n) => n,
+        None => effective(&state, &subject).await?.normalize,
+    };
+    // An invalid schema cannot be registered, so it cannot be found: skip the meta-schema.
+    let prepared = prepare_request(&state, &req, normalize, false).await?;
+    if let Some(v) = state
+        .store
+        .lookup(&subject, &prepared.hash, include_deleted)
+        .await?
+    {
+        return Ok(Vnd(SchemaResponse::from(&v)));
+    }
+    let rows = state.store.subject_versions(&subject).await?;
+    if !rows.iter().any(|(_, d)| include_deleted || !d) {
+        return Err(Error::SubjectNotFound(subject));
+    }
+    Err(Error::SchemaNotFound("Schema not found".to_owned()))
+}
+
+/// Deletes a subject (soft, or permanently after a soft delete).
+#[utoipa::path(delete, path = "/subjects/{subject}", tag = "subjects",
+    params(("subject" = String, Path), DeleteQuery), responses((status = 200, body = Vec<i32>)))]
+pub(crate) async fn delete_subject(
+    State(state): State<AppState>,
+    Path(subject): Path<String>,
+    Q(q): Q<DeleteQuery>,
+) -> Result<Vnd<Vec<i32>>> {
+    ensure_writable(&state, &subject).await?;
+    let versions = state
+        .store
+        .delete_subject(&subject, q.permanent.unwrap_or(false))
+        .await?;
+    Ok(Vnd(versions))
+}
+
+/// Deletes one version (soft, or permanently after a soft delete).
+#[utoipa::path(delete, path = "/subjects/{subject}/versions/{version}", tag = "subjects",
+    params(("subject" = String, Path), ("version" = String, Path), DeleteQuery),
+    responses((status = 200, body = i32)))]
+pub(crate) async fn delete_version(
+    State(state): State<AppState>,
+    Path((subject, version)): Path<(String, String)>,
+    Q(q): Q<DeleteQuery>,
+) -> Result<Response> {
+    ensure_writable(&state, &subject).await?;
+    let sel = parse_version(&version)?;
+    let v = state
+        .store
+        .delete_version(&subject, sel, q.permanent.unwrap_or(false))
+        .await?;
+    Ok(Vnd(v).into_response())
+}
