@@ -6,6 +6,8 @@ pub const ATTEMPT: &str = "herald-attempt";
 pub const EVENT_TYPE: &str = "herald-event-type";
 /// The schema version of the payload's data.
 pub const SCHEMA_VERSION: &str = "herald-schema-version";
+/// The partition key, for transports whose native key is taken by routing (AMQP).
+pub const PARTITION_KEY: &str = "herald-partition-key";
 /// The event id (UUIDv7).
 pub const EVENT_ID: &str = "herald-event-id";
 /// Correlation id, shared by every event caused by one original request.

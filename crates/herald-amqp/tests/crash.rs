@@ -1,0 +1,166 @@
+//! A worker process killed with SIGKILL in the middle of 1,000 messages, then restarted:
+//! every message is processed, and with the PostgreSQL transactional handler there are
+//! exactly 1,000 effect rows. Real RabbitMQ and PostgreSQL; the worker is the example
+//! `crash_worker` (built by `cargo test`, which builds the package's examples).
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use herald_amqp::{Queue, Topology};
+use herald_postgres::testing::TestDatabase;
+
+const MESSAGES: u64 = 1_000;
+
+fn worker_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    // target/<profile>/deps/crash-<hash> -> target/<profile>/examples/crash_worker
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>");
+    let bin = profile_dir.join("examples").join("crash_worker");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p herald-amqp --examples` (a plain `cargo test` builds it)",
+        bin.display()
+    );
+    bin
+}
+
+fn spawn_worker(queue: &str, db_url: &str) -> Child {
+    Command::new(worker_binary())
+        .env("HERALD_AMQP_URL", amqp_url())
+        .env("HERALD_CRASH_QUEUE", queue)
+        .env("HERALD_CRASH_DB_URL", db_url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn crash_worker")
+}
+
+/// Kills the child on drop, so a failing test leaves no worker behind.
+struct Reaper(Option<Child>);
+
+impl Reaper {
+    fn child(&mut self) -> &mut Child {
+        self.0.as_mut().expect("child")
+    }
+}
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+async fn effects(db: &TestDatabase) -> (i64, i64) {
+    sqlx::query_as("SELECT count(*), count(DISTINCT seq) FROM effects")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count effects")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_stream_and_restarted_processes_every_message_exactly_once() {
+    let db = TestDatabase::create().await;
+    sqlx::query(
+        "CREATE TABLE effects (id BIGSERIAL PRIMARY KEY, seq BIGINT NOT NULL, pid INT NOT NULL)",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("effects table");
+    let queue = unique("crash");
+    let _cleanup = Cleanup::default()
+        .queue(&queue)
+        .retry(&queue, Duration::from_millis(500));
+    let amqp = connect(Topology::new().queue(Queue::new(&queue))).await;
+    for seq in 0..MESSAGES {
+        send_to_queue(&amqp, &queue, ping(seq)).await;
+    }
+    assert_eq!(u64::from(ready(&queue).await), MESSAGES);
+
+    // First worker: kill it hard once a good part of the stream is through.
+    let mut first = Reaper(Some(spawn_worker(&queue, &db.url)));
+    let mut at_kill = (0, 0);
+    for _ in 0..1200 {
+        at_kill = effects(&db).await;
+        if at_kill.0 >= 300 {
+            break;
+        }
+        if let Ok(Some(status)) = first.child().try_wait() {
+            panic!("crash_worker exited early: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    first.child().kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
+    let status = first.child().wait().expect("wait");
+    assert!(!status.success(), "killed, not exited: {status}");
+    let after_kill = effects(&db).await;
+    assert!(
+        after_kill.0 >= 300 && after_kill.0 < MESSAGES as i64,
+        "the kill must land mid-stream: {after_kill:?} effects"
+    );
+    eprintln!("killed the first worker at {after_kill:?} effects (seen {at_kill:?} just before)");
+
+    // Second worker: picks up the unacked and the remaining messages.
+    let mut second = Reaper(Some(spawn_worker(&queue, &db.url)));
+    let mut done = (0, 0);
+    for _ in 0..2400 {
+        done = effects(&db).await;
+        if done.1 == MESSAGES as i64 {
+            break;
+        }
+        if let Ok(Some(status)) = second.child().try_wait() {
+            panic!("crash_worker exited early: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(done.1, MESSAGES as i64, "every message processed");
+    // Let redelivered duplicates (claims of the killed worker expire after 3 s) come
+    // through, then look again: still one effect per message, and nothing left over.
+    let mut settled = false;
+    for _ in 0..300 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if ready(&queue).await == 0 {
+            let processed: i64 = sqlx::query_scalar("SELECT count(*) FROM herald_processed_keys")
+                .fetch_one(&db.pool)
+                .await
+                .expect("processed keys");
+            let held: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM herald_idempotency_keys WHERE NOT done")
+                    .fetch_one(&db.pool)
+                    .await
+                    .expect("held claims");
+            if processed == MESSAGES as i64 && held == 0 {
+                settled = true;
+                break;
+            }
+        }
+    }
+    // Graceful stop: SIGTERM, then the worker drains and closes.
+    let pid = second.child().id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    for _ in 0..200 {
+        if second.child().try_wait().ok().flatten().is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(settled, "every claim completed and the queue drained");
+    assert_eq!(
+        effects(&db).await,
+        (MESSAGES as i64, MESSAGES as i64),
+        "exactly one effect row per message"
+    );
+    assert_eq!(ready(&queue).await, 0);
+    amqp.close().await.expect("close");
+    db.drop_database().await;
+}
