@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::commands::dlq::DlqCommand;
 use crate::commands::schemas::check::CheckArgs;
 use crate::commands::schemas::diff::DiffArgs;
 use crate::commands::schemas::register::RegisterArgs;
@@ -23,6 +24,9 @@ pub enum Command {
     /// Work with event schemas.
     #[command(subcommand)]
     Schemas(SchemasCommand),
+    /// Dead letters on a broker: list them with their reasons, replay them.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,5 +1,6 @@
 //! Command implementations, one module per command group.
 
+pub mod dlq;
 pub mod schemas;
 
 use std::process::ExitCode;
@@ -14,5 +15,6 @@ pub const EXIT_INPUT_ERROR: u8 = 2;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Schemas(cmd) => schemas::run(cmd),
+        Command::Dlq(cmd) => dlq::run(cmd),
     }
 }

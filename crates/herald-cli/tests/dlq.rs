@@ -1,0 +1,186 @@
+//! `herald dlq list|replay` against the real RabbitMQ on 127.0.0.1:5672 (`scripts/services`):
+//! a worker dead-letters two messages, the CLI lists them, a dry run moves nothing, a
+//! replay moves them back to the queue they came from.
+
+use std::process::Command;
+use std::time::Duration;
+
+use herald_amqp::{Amqp, AmqpConfig, Exchange, Queue, Topology};
+use herald_core::{Context, Event, Handler, HandlerError, Producer, Worker, async_trait};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+struct Ping {
+    n: u32,
+}
+
+impl Event for Ping {
+    const NAME: &'static str = "cli.ping";
+    const VERSION: u32 = 1;
+    fn aggregate_id(&self) -> String {
+        self.n.to_string()
+    }
+}
+
+struct Poison;
+
+#[async_trait]
+impl Handler for Poison {
+    type Event = Ping;
+    fn name(&self) -> &'static str {
+        "cli.poison"
+    }
+    async fn handle(&self, _event: Ping, _ctx: &Context) -> Result<(), HandlerError> {
+        Err(HandlerError::permanent(std::io::Error::other(
+            "poison pill",
+        )))
+    }
+}
+
+fn broker_url() -> String {
+    std::env::var("HERALD_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+fn herald(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(args)
+        .args(["--broker", &broker_url()])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run herald");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_dry_run_and_replay_dead_letters() {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let queue = format!("herald-cli-dlq-{suffix}");
+    let exchange = format!("herald-cli-x-{suffix}");
+    let amqp = Amqp::connect(
+        AmqpConfig::new(broker_url()).topology(
+            Topology::new()
+                .exchange(Exchange::topic(&exchange))
+                .queue(Queue::new(&queue).bind(&exchange, "#")),
+        ),
+    )
+    .await
+    .expect("RabbitMQ on 127.0.0.1:5672: start it with scripts/services");
+
+    let worker = Worker::builder()
+        .handler(Poison)
+        .shutdown_timeout(Duration::from_secs(2))
+        .build();
+    let metrics = worker.metrics();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let run = tokio::spawn(worker.run(amqp.subscriber(&queue), async {
+        let _ = stopped.await;
+    }));
+    let producer = Producer::new(amqp.publisher()).route(Ping::NAME, &exchange);
+    for n in 0..2 {
+        producer.publish(Ping { n }).await.expect("publish");
+    }
+    for _ in 0..300 {
+        if metrics.snapshot().dead_lettered == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        metrics.snapshot().dead_lettered,
+        2,
+        "the worker dead-lettered both"
+    );
+    let _ = stop.send(());
+    run.await.expect("worker");
+
+    let (code, out) = herald(&["dlq", "list", &queue]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.matches("cli.ping").count(), 2, "{out}");
+    assert_eq!(out.matches("poison pill").count(), 2, "{out}");
+    assert!(out.contains("handler cli.poison, attempts 1"), "{out}");
+    assert!(out.contains("2 dead letter(s)"), "{out}");
+
+    let (code, out) = herald(&["dlq", "replay", &queue, "--dry-run", "--limit", "1"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("would replay 1 dead letter(s); nothing moved"),
+        "{out}"
+    );
+    let (_, out) = herald(&["dlq", "list", &queue, "--reason", "poison"]);
+    assert!(
+        out.contains("2 dead letter(s)"),
+        "a dry run moves nothing: {out}"
+    );
+    let (_, out) = herald(&["dlq", "list", &queue, "--event-type", "other.event"]);
+    assert!(
+        out.contains("0 dead letter(s)"),
+        "filtered by event type: {out}"
+    );
+
+    let (code, out) = herald(&["dlq", "replay", &queue]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("replayed 2 dead letter(s)"), "{out}");
+    let (_, out) = herald(&["dlq", "list", &queue]);
+    assert!(out.contains("0 dead letter(s)"), "{out}");
+
+    // They are back in the queue they came from, as first attempts.
+    let channel = amqp_channel().await;
+    let back = channel
+        .queue_declare(
+            queue.as_str().into(),
+            lapin::options::QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            Default::default(),
+        )
+        .await
+        .expect("the queue exists");
+    assert_eq!(back.message_count(), 2);
+    for name in [queue.clone(), format!("{queue}.dlq")] {
+        let _ = channel
+            .queue_delete(name.as_str().into(), Default::default())
+            .await;
+    }
+    let _ = channel
+        .exchange_delete(exchange.as_str().into(), Default::default())
+        .await;
+    let _ = channel
+        .exchange_delete(format!("{queue}.dlx").as_str().into(), Default::default())
+        .await;
+    let _ = amqp.close().await;
+}
+
+#[test]
+fn an_unreachable_broker_exits_2_with_the_cause() {
+    let out = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args([
+            "dlq",
+            "list",
+            "orders",
+            "--broker",
+            "amqp://guest:secret@127.0.0.1:1/%2f",
+        ])
+        .output()
+        .expect("run herald");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot reach the broker at amqp://***@127.0.0.1:1/%2f"),
+        "{err}"
+    );
+    assert!(!err.contains("secret"), "{err}");
+}
+
+async fn amqp_channel() -> lapin::Channel {
+    let conn = lapin::Connection::connect(&broker_url(), lapin::ConnectionProperties::default())
+        .await
+        .expect("connect");
+    conn.create_channel().await.expect("channel")
+}
