@@ -45,6 +45,7 @@
 
 use std::io::Write;
 
+use crate::output::Paint;
 use herald_schema::{CompatibilityLevel, Policy};
 use serde::Serialize;
 use serde_json::json;
@@ -348,27 +349,6 @@ fn escape_data(s: &str) -> String {
 /// Workflow command escaping of a property (`file=`, `title=`).
 fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
-}
-
-struct Paint(bool);
-
-impl Paint {
-    fn red(&self, s: &str) -> String {
-        self.wrap("31", s)
-    }
-    fn green(&self, s: &str) -> String {
-        self.wrap("32", s)
-    }
-    fn bold(&self, s: &str) -> String {
-        self.wrap("1", s)
-    }
-    fn wrap(&self, code: &str, s: &str) -> String {
-        if self.0 {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_owned()
-        }
-    }
 }
 
 #[cfg(test)]
