@@ -124,6 +124,22 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // The cost of the optional validation (feature `validation`): what a worker adds per
+    // message with `validate_payloads(true)`, next to the decode it guards.
+    let bytes = envelope.encode().unwrap();
+    let mut g = c.benchmark_group("receive");
+    g.bench_function("decode", |b| {
+        b.iter(|| black_box(Envelope::<OrderCreated>::decode(black_box(&bytes)).unwrap()))
+    });
+    g.bench_function("validate + decode", |b| {
+        b.iter(|| {
+            let raw = herald_core::RawEnvelope::parse(black_box(&bytes)).unwrap();
+            herald_core::validation::validate_raw::<OrderCreated>(raw.data.get(), 1).unwrap();
+            black_box(raw.decode::<OrderCreated>().unwrap())
+        })
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench);
