@@ -1,4 +1,5 @@
-//! Registry credentials (flags or environment; never printed) and the client built from them.
+//! Registry credentials (flags or environment; never printed) and the client built from them;
+//! `redact_url`, which every command uses to show a URL without its credentials.
 
 use anyhow::bail;
 use clap::Args;

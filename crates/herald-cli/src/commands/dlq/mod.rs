@@ -9,6 +9,8 @@ use clap::{Args, Subcommand};
 use herald_amqp::dlq::{DeadLetterEntry, Selection};
 use herald_amqp::{Amqp, AmqpConfig};
 
+use crate::registry_conn::redact_url;
+
 #[derive(Debug, Subcommand)]
 pub enum DlqCommand {
     /// List the dead letters of a queue with their reasons, oldest first. Changes nothing.
@@ -79,7 +81,7 @@ pub fn run(cmd: DlqCommand) -> anyhow::Result<ExitCode> {
             AmqpConfig::new(args.broker.clone()).connect_timeout(Duration::from_secs(5)),
         )
         .await
-        .with_context(|| format!("cannot reach the broker at {}", redact(&args.broker)))?;
+        .with_context(|| format!("cannot reach the broker at {}", redact_url(&args.broker)))?;
         let result = match &cmd {
             DlqCommand::List(a) => list(&amqp, a).await,
             DlqCommand::Replay(r) => replay(&amqp, r).await,
@@ -135,26 +137,4 @@ fn print_entry(e: &DeadLetterEntry) {
         or_dash(&e.first_failure_at),
         or_dash(&e.last_failure_at),
     );
-}
-
-/// The URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}***@{}", &url[..scheme + 3], &url[at + 1..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redacts_credentials() {
-        assert_eq!(
-            super::redact("amqp://guest:secret@host:5672/%2f"),
-            "amqp://***@host:5672/%2f"
-        );
-        assert_eq!(super::redact("amqp://host"), "amqp://host");
-    }
 }
