@@ -7,8 +7,8 @@
 //! Both sides send the same messages (a herald JSON envelope encoded per message, the same
 //! AMQP properties and headers), persistent, mandatory, with publisher confirms and 64
 //! publishes in flight; both consume with prefetch 64. The raw consumer decodes each
-//! envelope too (any real consumer decodes its payload) and acks it, one at a time, as
-//! lapin's examples do; herald's worker runs 64 handlers at once.
+//! envelope too (any real consumer decodes its payload) and acks it, each delivery in its
+//! own task, so that it overlaps work as herald's worker (concurrency 64) does.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -173,14 +173,21 @@ async fn raw_consume(conn: &Connection, queue: &str, n: u64) -> Duration {
         )
         .await
         .expect("consume");
+    // Decode and ack each delivery in its own task, as herald's worker does: the prefetch
+    // bounds both sides to the same number of unacked messages.
+    let mut tasks = tokio::task::JoinSet::new();
     let mut seen = 0;
     while seen < n {
         let d = consumer.next().await.expect("stream").expect("delivery");
-        let envelope: Envelope<Tick> = Envelope::decode(&d.data).expect("decode");
-        std::hint::black_box(envelope);
-        d.ack(BasicAckOptions::default()).await.expect("ack");
+        tasks.spawn(async move {
+            let envelope: Envelope<Tick> = Envelope::decode(&d.data).expect("decode");
+            std::hint::black_box(envelope);
+            d.ack(BasicAckOptions::default()).await.expect("ack");
+        });
         seen += 1;
+        while tasks.try_join_next().is_some() {}
     }
+    while tasks.join_next().await.is_some() {}
     let took = start.elapsed();
     let _ = channel.close(200, "".into()).await;
     took
