@@ -61,8 +61,9 @@ impl<'a, J: Json> Differ<'_, 'a, J> {
                     }
                 }
             });
-            // Prefer the branch with the fewest differences (an unchanged one first).
-            targets.sort_by_key(|(_, sub)| sub.len());
+            // Prefer the branch with the fewest differences, and on a tie the one in the same
+            // place: a schema compared with itself then pairs each branch with itself.
+            targets.sort_by_key(|(j, sub)| (sub.len(), *j != i));
             edges.push(targets.iter().map(|(j, _)| *j).collect());
             diffs.extend(targets.into_iter().map(|(_, sub)| sub));
             found.push(diffs);
