@@ -130,16 +130,14 @@ impl<J: Json> Differ<'_, '_, J> {
                     }
                     Extra::Absent => d.add(out, T::ItemAddedToOpenContentModel),
                     Extra::Schema(s) => {
-                        let sub = d.sub(Some(s), Some(us));
-                        let covered = d.compatible(&sub);
-                        out.extend(sub);
-                        d.add(
+                        d.under_partial_model(
+                            s,
+                            us,
+                            [
+                                T::ItemAddedIsCoveredByPartiallyOpenContentModel,
+                                T::ItemAddedNotCoveredByPartiallyOpenContentModel,
+                            ],
                             out,
-                            if covered {
-                                T::ItemAddedIsCoveredByPartiallyOpenContentModel
-                            } else {
-                                T::ItemAddedNotCoveredByPartiallyOpenContentModel
-                            },
                         );
                     }
                     _ => d.add(out, T::ItemAddedToClosedContentModel),
@@ -157,16 +155,14 @@ impl<J: Json> Differ<'_, '_, J> {
         match cover {
             Extra::Absent => self.add(out, T::ItemRemovedFromOpenContentModel),
             Extra::Schema(s) => {
-                let sub = self.sub(Some(os), Some(s));
-                let covered = self.compatible(&sub);
-                out.extend(sub);
-                self.add(
+                self.under_partial_model(
+                    os,
+                    s,
+                    [
+                        T::ItemRemovedIsCoveredByPartiallyOpenContentModel,
+                        T::ItemRemovedNotCoveredByPartiallyOpenContentModel,
+                    ],
                     out,
-                    if covered {
-                        T::ItemRemovedIsCoveredByPartiallyOpenContentModel
-                    } else {
-                        T::ItemRemovedNotCoveredByPartiallyOpenContentModel
-                    },
                 );
             }
             _ => {

@@ -147,6 +147,22 @@ impl<'s, 'a, J: Json> Differ<'s, 'a, J> {
         r
     }
 
+    /// A member added or removed where a partially open content model decides: compares
+    /// `o` with `u` (one of them the model's schema), keeps those differences, and reports
+    /// `covered` or `not_covered` by their verdict.
+    fn under_partial_model(
+        &mut self,
+        o: NodeId,
+        u: NodeId,
+        [covered, not_covered]: [DifferenceType; 2],
+        out: &mut Vec<RawDiff>,
+    ) {
+        let sub = self.sub(Some(o), Some(u));
+        let ok = self.compatible(&sub);
+        out.extend(sub);
+        self.add(out, if ok { covered } else { not_covered });
+    }
+
     /// Compares into a fresh list (Confluent's subcontext), for callers that decide on it.
     fn sub(&mut self, o: Option<NodeId>, u: Option<NodeId>) -> Vec<RawDiff> {
         let mut out = Vec::new();

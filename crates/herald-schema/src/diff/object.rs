@@ -183,10 +183,7 @@ impl<'a, J: Json> Differ<'_, 'a, J> {
         match cover {
             Cover::Open => self.add(out, t[0]),
             Cover::Schema(s) => {
-                let sub = self.sub(Some(os), Some(s));
-                let covered = self.compatible(&sub);
-                out.extend(sub);
-                self.add(out, if covered { t[1] } else { t[2] });
+                self.under_partial_model(os, s, [t[1], t[2]], out);
             }
             Cover::Closed => {
                 let orig = self.orig();
@@ -227,16 +224,14 @@ impl<'a, J: Json> Differ<'_, 'a, J> {
                 return self.add(out, kind);
             }
             Cover::Schema(s) => {
-                let sub = self.sub(Some(s), Some(us));
-                let covered = self.compatible(&sub);
-                out.extend(sub);
-                self.add(
+                self.under_partial_model(
+                    s,
+                    us,
+                    [
+                        T::PropertyAddedIsCoveredByPartiallyOpenContentModel,
+                        T::PropertyAddedNotCoveredByPartiallyOpenContentModel,
+                    ],
                     out,
-                    if covered {
-                        T::PropertyAddedIsCoveredByPartiallyOpenContentModel
-                    } else {
-                        T::PropertyAddedNotCoveredByPartiallyOpenContentModel
-                    },
                 );
             }
             Cover::Closed => {}
@@ -299,16 +294,14 @@ impl<'a, J: Json> Differ<'_, 'a, J> {
                     }
                     Cover::Open => d.add(out, T::OptionalPropertyAddedToOpenContentModel),
                     Cover::Schema(s) => {
-                        let sub = d.sub(Some(s), Some(us));
-                        let covered = d.compatible(&sub);
-                        out.extend(sub);
-                        d.add(
+                        d.under_partial_model(
+                            s,
+                            us,
+                            [
+                                T::PropertyAddedIsCoveredByPartiallyOpenContentModel,
+                                T::PropertyAddedNotCoveredByPartiallyOpenContentModel,
+                            ],
                             out,
-                            if covered {
-                                T::PropertyAddedIsCoveredByPartiallyOpenContentModel
-                            } else {
-                                T::PropertyAddedNotCoveredByPartiallyOpenContentModel
-                            },
                         );
                     }
                     // Names that were rejected may now appear: only wider, and Confluent
