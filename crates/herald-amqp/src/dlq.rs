@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use herald_core::{Headers, headers};
 use lapin::options::{BasicAckOptions, BasicGetOptions, ConfirmSelectOptions};
 use lapin::{BasicProperties, Channel};
 
@@ -16,97 +15,25 @@ use crate::publisher::{Failure, publish_confirmed, to_field_table};
 use crate::subscriber::from_field_table;
 use crate::topology::dead_letter_queue;
 
-/// Which dead letters to take.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Selection {
-    /// Only this event type (`herald-event-type`, or the AMQP `type` property).
-    pub event_type: Option<String>,
-    /// Only those whose reason contains this text.
-    pub reason_contains: Option<String>,
-    /// At most this many.
-    pub limit: Option<usize>,
-}
+pub use herald_core::dead_letters::{DeadLetterEntry, ReplayReport, Selection};
 
-impl Selection {
-    pub fn all() -> Self {
-        Self::default()
+fn entry(queue: &str, properties: &BasicProperties, payload: Vec<u8>) -> DeadLetterEntry {
+    let mut entry = DeadLetterEntry::from_headers(
+        queue,
+        from_field_table(properties.headers().as_ref()),
+        payload,
+    );
+    // Messages from other publishers, or dead-lettered by RabbitMQ itself.
+    if entry.event_id.is_none() {
+        entry.event_id = properties.message_id().as_ref().map(|m| m.to_string());
     }
-
-    pub fn event_type(mut self, event_type: impl Into<String>) -> Self {
-        self.event_type = Some(event_type.into());
-        self
+    if entry.event_type.is_none() {
+        entry.event_type = properties.kind().as_ref().map(|k| k.to_string());
     }
-
-    pub fn reason_contains(mut self, text: impl Into<String>) -> Self {
-        self.reason_contains = Some(text.into());
-        self
+    if entry.reason.is_none() {
+        entry.reason = entry.headers.get("x-first-death-reason").cloned();
     }
-
-    pub fn limit(mut self, limit: usize) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    fn matches(&self, entry: &DeadLetterEntry) -> bool {
-        self.event_type
-            .as_ref()
-            .is_none_or(|t| entry.event_type.as_deref() == Some(t.as_str()))
-            && self.reason_contains.as_ref().is_none_or(|r| {
-                entry
-                    .reason
-                    .as_deref()
-                    .is_some_and(|reason| reason.contains(r.as_str()))
-            })
-    }
-}
-
-/// One dead letter, as found in the dead-letter queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadLetterEntry {
-    /// The queue it was consumed from (`herald-origin`, else the queue asked about).
-    pub origin: String,
-    pub event_id: Option<String>,
-    pub event_type: Option<String>,
-    /// `herald-error`, or RabbitMQ's own reason (`x-first-death-reason`: maxlen, expired,
-    /// rejected) for messages the broker dead-lettered.
-    pub reason: Option<String>,
-    pub handler: Option<String>,
-    pub attempts: Option<u32>,
-    pub first_failure_at: Option<String>,
-    pub last_failure_at: Option<String>,
-    pub headers: Headers,
-    pub payload: Vec<u8>,
-}
-
-impl DeadLetterEntry {
-    fn new(queue: &str, properties: &BasicProperties, payload: Vec<u8>) -> Self {
-        let headers = from_field_table(properties.headers().as_ref());
-        let get = |name: &str| headers.get(name).cloned();
-        DeadLetterEntry {
-            origin: get(headers::ORIGIN).unwrap_or_else(|| queue.to_owned()),
-            event_id: get(headers::EVENT_ID)
-                .or_else(|| properties.message_id().as_ref().map(|m| m.to_string())),
-            event_type: get(headers::EVENT_TYPE)
-                .or_else(|| properties.kind().as_ref().map(|k| k.to_string())),
-            reason: get(headers::ERROR).or_else(|| get("x-first-death-reason")),
-            handler: get(headers::HANDLER),
-            attempts: get(headers::ATTEMPTS).and_then(|a| a.parse().ok()),
-            first_failure_at: get(headers::FIRST_FAILURE_AT),
-            last_failure_at: get(headers::LAST_FAILURE_AT),
-            headers,
-            payload,
-        }
-    }
-}
-
-/// What [`replay`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ReplayReport {
-    /// The dead letters selected (moved back, unless it was a dry run).
-    pub selected: Vec<DeadLetterEntry>,
-    /// How many were moved back to their origin queue.
-    pub replayed: usize,
-    pub dry_run: bool,
+    entry
 }
 
 /// Lists the dead letters of `queue` (its `<queue>.dlq`) that `selection` takes, oldest
@@ -166,7 +93,7 @@ async fn scan(
             break;
         };
         let delivery = message.delivery;
-        let entry = DeadLetterEntry::new(queue, &delivery.properties, delivery.data);
+        let entry = entry(queue, &delivery.properties, delivery.data);
         if selection.matches(&entry) {
             if move_back {
                 move_to_origin(channel, &entry, delivery.delivery_tag, delivery.properties).await?;
@@ -185,19 +112,7 @@ async fn move_to_origin(
     tag: u64,
     properties: BasicProperties,
 ) -> Result<(), AmqpError> {
-    let mut headers = entry.headers.clone();
-    for failure in [
-        headers::ATTEMPT,
-        headers::ATTEMPTS,
-        headers::ERROR,
-        headers::PERMANENT,
-        headers::HANDLER,
-        headers::FIRST_FAILURE_AT,
-        headers::LAST_FAILURE_AT,
-        headers::ORIGIN,
-    ] {
-        headers.remove(failure);
-    }
+    let mut headers = entry.replay_headers();
     // RabbitMQ's own dead-lettering records (x-death, x-first-death-*).
     headers.retain(|name, _| !name.starts_with("x-"));
     let properties = properties.with_headers(to_field_table(&headers));
@@ -209,34 +124,4 @@ async fn move_to_origin(
         })?;
     channel.basic_ack(tag, BasicAckOptions::default()).await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entry(event_type: &str, reason: &str) -> DeadLetterEntry {
-        DeadLetterEntry {
-            origin: "q".into(),
-            event_id: None,
-            event_type: Some(event_type.into()),
-            reason: Some(reason.into()),
-            handler: None,
-            attempts: None,
-            first_failure_at: None,
-            last_failure_at: None,
-            headers: Headers::new(),
-            payload: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn selection_filters_by_event_type_and_reason() {
-        let e = entry("order.created", "permanent: card declined");
-        assert!(Selection::all().matches(&e));
-        assert!(Selection::all().event_type("order.created").matches(&e));
-        assert!(!Selection::all().event_type("order.paid").matches(&e));
-        assert!(Selection::all().reason_contains("declined").matches(&e));
-        assert!(!Selection::all().reason_contains("timeout").matches(&e));
-    }
 }

@@ -12,6 +12,7 @@
 
 pub mod catalog;
 mod context;
+pub mod dead_letters;
 mod envelope;
 mod error;
 mod event;

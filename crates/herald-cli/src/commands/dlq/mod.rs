@@ -1,13 +1,15 @@
-//! `herald dlq list|replay`: dead letters on a broker. RabbitMQ for now (`amqp://` URLs);
-//! Kafka and SQS will add their own URL schemes here.
+//! `herald dlq list|replay`: dead letters on a broker, chosen by the URL scheme:
+//! RabbitMQ (`amqp://`, the queue's `<queue>.dlq`) or Kafka (`kafka://host:port,...`, the
+//! topic's `<topic>.dlq`).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use herald_amqp::dlq::{DeadLetterEntry, Selection};
 use herald_amqp::{Amqp, AmqpConfig};
+use herald_kafka::KafkaConfig;
+use herald_kafka::dlq::{DeadLetterEntry, ReplayReport, Selection};
 
 use crate::registry_conn::redact_url;
 
@@ -21,9 +23,10 @@ pub enum DlqCommand {
 
 #[derive(Debug, Args)]
 pub struct DlqArgs {
-    /// The consumer queue whose dead letters to read (its `<queue>.dlq`).
+    /// The consumer queue or topic whose dead letters to read (its `<queue>.dlq`).
     pub queue: String,
-    /// The broker (`amqp://user:password@127.0.0.1:5672/%2f`).
+    /// The broker: `amqp://user:password@127.0.0.1:5672/%2f` (RabbitMQ) or
+    /// `kafka://127.0.0.1:9092` (Kafka; several brokers comma-separated).
     #[arg(
         long,
         env = "HERALD_AMQP_URL",
@@ -68,45 +71,100 @@ impl DlqArgs {
 }
 
 pub fn run(cmd: DlqCommand) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let args = match &cmd {
-            DlqCommand::List(a) => a,
-            DlqCommand::Replay(r) => &r.dlq,
+        let (args, dry_run) = match &cmd {
+            DlqCommand::List(a) => (a, None),
+            DlqCommand::Replay(r) => (&r.dlq, Some(r.dry_run)),
         };
-        let amqp = Amqp::connect(
-            AmqpConfig::new(args.broker.clone()).connect_timeout(Duration::from_secs(5)),
-        )
-        .await
-        .with_context(|| format!("cannot reach the broker at {}", redact_url(&args.broker)))?;
-        let result = match &cmd {
-            DlqCommand::List(a) => list(&amqp, a).await,
-            DlqCommand::Replay(r) => replay(&amqp, r).await,
+        let broker = Broker::connect(&args.broker).await?;
+        let queue = &args.queue;
+        let selection = args.selection();
+        let result = match dry_run {
+            None => broker
+                .list(queue, &selection)
+                .await
+                .with_context(|| format!("reading the dead letters of `{queue}`"))
+                .map(|entries| {
+                    for entry in &entries {
+                        print_entry(entry);
+                    }
+                    println!("{} dead letter(s) in {queue}.dlq", entries.len());
+                }),
+            Some(dry_run) => broker
+                .replay(queue, &selection, dry_run)
+                .await
+                .with_context(|| format!("replaying the dead letters of `{queue}`"))
+                .map(|report| print_report(&report)),
         };
-        let _ = amqp.close().await;
-        result
+        broker.close().await;
+        result.map(|()| ExitCode::SUCCESS)
     })
 }
 
-async fn list(amqp: &Amqp, args: &DlqArgs) -> anyhow::Result<ExitCode> {
-    let entries = herald_amqp::dlq::list(amqp, &args.queue, &args.selection())
-        .await
-        .with_context(|| format!("reading the dead letters of `{}`", args.queue))?;
-    for entry in &entries {
-        print_entry(entry);
-    }
-    println!("{} dead letter(s) in {}.dlq", entries.len(), args.queue);
-    Ok(ExitCode::SUCCESS)
+/// The broker a URL names.
+enum Broker {
+    Amqp(Amqp),
+    Kafka(KafkaConfig),
 }
 
-async fn replay(amqp: &Amqp, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
-    let report =
-        herald_amqp::dlq::replay(amqp, &args.dlq.queue, &args.dlq.selection(), args.dry_run)
+impl Broker {
+    async fn connect(url: &str) -> anyhow::Result<Self> {
+        if let Some(brokers) = url.strip_prefix("kafka://") {
+            let brokers = brokers.trim_end_matches('/');
+            anyhow::ensure!(!brokers.is_empty(), "no broker in `{url}`");
+            return Ok(Broker::Kafka(
+                KafkaConfig::new(brokers).client_id("herald-cli"),
+            ));
+        }
+        anyhow::ensure!(
+            url.starts_with("amqp://") || url.starts_with("amqps://"),
+            "unknown broker URL `{}`: use amqp://... (RabbitMQ) or kafka://host:port (Kafka)",
+            redact_url(url)
+        );
+        let amqp = Amqp::connect(AmqpConfig::new(url).connect_timeout(Duration::from_secs(5)))
             .await
-            .with_context(|| format!("replaying the dead letters of `{}`", args.dlq.queue))?;
+            .with_context(|| format!("cannot reach the broker at {}", redact_url(url)))?;
+        Ok(Broker::Amqp(amqp))
+    }
+
+    async fn list(
+        &self,
+        queue: &str,
+        selection: &Selection,
+    ) -> anyhow::Result<Vec<DeadLetterEntry>> {
+        Ok(match self {
+            Broker::Amqp(amqp) => herald_amqp::dlq::list(amqp, queue, selection).await?,
+            Broker::Kafka(kafka) => herald_kafka::dlq::list(kafka, queue, selection).await?,
+        })
+    }
+
+    async fn replay(
+        &self,
+        queue: &str,
+        selection: &Selection,
+        dry_run: bool,
+    ) -> anyhow::Result<ReplayReport> {
+        Ok(match self {
+            Broker::Amqp(amqp) => herald_amqp::dlq::replay(amqp, queue, selection, dry_run).await?,
+            Broker::Kafka(kafka) => {
+                herald_kafka::dlq::replay(kafka, queue, selection, dry_run).await?
+            }
+        })
+    }
+
+    async fn close(self) {
+        if let Broker::Amqp(amqp) = self {
+            let _ = amqp.close().await;
+        }
+    }
+}
+
+fn print_report(report: &ReplayReport) {
     for entry in &report.selected {
         print_entry(entry);
     }
@@ -117,11 +175,10 @@ async fn replay(amqp: &Amqp, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         );
     } else {
         println!(
-            "replayed {} dead letter(s) to their origin queue",
+            "replayed {} dead letter(s) to where they came from",
             report.replayed
         );
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn print_entry(e: &DeadLetterEntry) {

@@ -1,0 +1,142 @@
+//! Dead letters as every transport shows them: what `herald dlq list|replay` selects and
+//! prints, and how a replayed message loses its failure headers.
+
+use crate::{Headers, headers};
+
+/// Which dead letters to take.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Only this event type (`herald-event-type`, or the AMQP `type` property).
+    pub event_type: Option<String>,
+    /// Only those whose reason contains this text.
+    pub reason_contains: Option<String>,
+    /// At most this many.
+    pub limit: Option<usize>,
+}
+
+impl Selection {
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    pub fn event_type(mut self, event_type: impl Into<String>) -> Self {
+        self.event_type = Some(event_type.into());
+        self
+    }
+
+    pub fn reason_contains(mut self, text: impl Into<String>) -> Self {
+        self.reason_contains = Some(text.into());
+        self
+    }
+
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    pub fn matches(&self, entry: &DeadLetterEntry) -> bool {
+        self.event_type
+            .as_ref()
+            .is_none_or(|t| entry.event_type.as_deref() == Some(t.as_str()))
+            && self.reason_contains.as_ref().is_none_or(|r| {
+                entry
+                    .reason
+                    .as_deref()
+                    .is_some_and(|reason| reason.contains(r.as_str()))
+            })
+    }
+}
+
+/// One dead letter, as found in the dead-letter queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetterEntry {
+    /// The queue or topic it was consumed from (`herald-origin`, else the one asked about).
+    pub origin: String,
+    pub event_id: Option<String>,
+    pub event_type: Option<String>,
+    /// `herald-error`, or the broker's own reason when the broker dead-lettered it.
+    pub reason: Option<String>,
+    pub handler: Option<String>,
+    pub attempts: Option<u32>,
+    pub first_failure_at: Option<String>,
+    pub last_failure_at: Option<String>,
+    pub headers: Headers,
+    pub payload: Vec<u8>,
+}
+
+impl DeadLetterEntry {
+    /// An entry read from herald's headers; `origin` when it has no `herald-origin`.
+    pub fn from_headers(origin: &str, headers: Headers, payload: Vec<u8>) -> Self {
+        let get = |name: &str| headers.get(name).cloned();
+        DeadLetterEntry {
+            origin: get(headers::ORIGIN).unwrap_or_else(|| origin.to_owned()),
+            event_id: get(headers::EVENT_ID),
+            event_type: get(headers::EVENT_TYPE),
+            reason: get(headers::ERROR),
+            handler: get(headers::HANDLER),
+            attempts: get(headers::ATTEMPTS).and_then(|a| a.parse().ok()),
+            first_failure_at: get(headers::FIRST_FAILURE_AT),
+            last_failure_at: get(headers::LAST_FAILURE_AT),
+            headers,
+            payload,
+        }
+    }
+
+    /// The headers a replay sends it with: a first attempt again, without the failure.
+    pub fn replay_headers(&self) -> Headers {
+        let mut h = self.headers.clone();
+        for failure in [
+            headers::ATTEMPT,
+            headers::ATTEMPTS,
+            headers::ERROR,
+            headers::PERMANENT,
+            headers::HANDLER,
+            headers::FIRST_FAILURE_AT,
+            headers::LAST_FAILURE_AT,
+            headers::ORIGIN,
+        ] {
+            h.remove(failure);
+        }
+        h
+    }
+}
+
+/// What a replay did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplayReport {
+    /// The dead letters selected (moved back, unless it was a dry run).
+    pub selected: Vec<DeadLetterEntry>,
+    /// How many were moved back to where they came from.
+    pub replayed: usize,
+    pub dry_run: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(event_type: &str, reason: &str) -> DeadLetterEntry {
+        DeadLetterEntry {
+            origin: "q".into(),
+            event_id: None,
+            event_type: Some(event_type.into()),
+            reason: Some(reason.into()),
+            handler: None,
+            attempts: None,
+            first_failure_at: None,
+            last_failure_at: None,
+            headers: Headers::new(),
+            payload: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn selection_filters_by_event_type_and_reason() {
+        let e = entry("order.created", "permanent: card declined");
+        assert!(Selection::all().matches(&e));
+        assert!(Selection::all().event_type("order.created").matches(&e));
+        assert!(!Selection::all().event_type("order.paid").matches(&e));
+        assert!(Selection::all().reason_contains("declined").matches(&e));
+        assert!(!Selection::all().reason_contains("timeout").matches(&e));
+    }
+}
