@@ -131,7 +131,11 @@ async fn main() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    println!("lag per partition: {:?}", lag.get());
+    println!(
+        "consumer lag: {} event(s) over {} partition(s)",
+        lag.total(),
+        lag.get().len()
+    );
     println!("dead letters in {topic}.dlq:");
     for d in &dead {
         println!(

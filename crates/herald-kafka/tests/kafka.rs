@@ -291,3 +291,54 @@ async fn a_second_worker_joining_and_the_first_leaving_lose_nothing() {
     let (committed, ends) = committed_and_ends(&group, &topic);
     assert_eq!(committed, ends, "everything committed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_malformed_record_is_dead_lettered_intact_and_the_stream_goes_on() {
+    init_tracing();
+    let topic = topic("malformed", 1).await;
+    let publisher = herald_kafka::KafkaPublisher::new(&config()).expect("publisher");
+    publisher
+        .send(
+            &topic,
+            Some("key-0"),
+            &Default::default(),
+            b"\x01not json at all",
+        )
+        .await
+        .expect("send garbage");
+    publish_steps(&topic, 1, 3).await;
+
+    let probe = Probe::new();
+    let subscriber = KafkaSubscriber::builder(&config(), unique("group"))
+        .topic(&topic)
+        .build()
+        .expect("subscriber");
+    let worker = Worker::builder()
+        .handler(Record::new(3))
+        .extension(probe.clone())
+        .build();
+    let metrics = worker.metrics();
+    let (stop, signal) = shutdown();
+    let run = tokio::spawn(worker.run(subscriber, signal));
+    wait_for(Duration::from_secs(30), "the three good steps", || {
+        probe.done_count() == 3 && metrics.snapshot().dead_lettered == 1
+    })
+    .await;
+    stop.send(()).ok();
+    run.await.expect("worker");
+
+    let dead = dlq::list(&config(), &topic, &Selection::all())
+        .await
+        .expect("list");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        dead[0].payload, b"\x01not json at all",
+        "kept byte for byte"
+    );
+    assert_eq!(
+        dead[0].headers.get(headers::PERMANENT).map(String::as_str),
+        Some("true"),
+        "a record that does not decode never will: no retries"
+    );
+    assert!(dead[0].reason.is_some(), "{:?}", dead[0]);
+}

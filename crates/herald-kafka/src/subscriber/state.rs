@@ -322,3 +322,115 @@ impl State {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tp(p: i32) -> Tp {
+        (Arc::from("t"), p)
+    }
+
+    fn pending(shared: &Shared, partition: i32, offset: i64, key: &str) -> Pending {
+        let tp = tp(partition);
+        Pending {
+            gate: shared.gate_of(&tp, Some(key)),
+            epoch: shared.epoch(&tp).expect("assigned"),
+            offset,
+            message: IncomingMessage {
+                source: "t".into(),
+                key: Some(key.into()),
+                headers: Default::default(),
+                payload: Vec::new(),
+            },
+            tp,
+        }
+    }
+
+    fn settle(shared: &Shared, p: &Pending) {
+        shared.settle(
+            &p.tp,
+            p.epoch,
+            p.offset,
+            p.gate.as_deref(),
+            Settled::Finished,
+        );
+    }
+
+    #[test]
+    fn a_key_waits_for_its_earlier_event_while_other_keys_go() {
+        let shared = Shared::new(Ordering::Key);
+        shared.assign([tp(0)]);
+        for (offset, key) in [(0, "a"), (1, "a"), (2, "b")] {
+            shared.admit(pending(&shared, 0, offset, key));
+        }
+        let first = shared.take().expect("a@0");
+        let other = shared.take().expect("b@2");
+        assert_eq!((first.offset, other.offset), (0, 2));
+        assert!(shared.take().is_none(), "a@1 waits behind a@0");
+        settle(&shared, &other);
+        assert!(shared.take().is_none());
+        assert_eq!(shared.to_commit(), vec![(tp(0), 0)], "0 still runs");
+        settle(&shared, &first);
+        let next = shared.take().expect("a@1 after a@0");
+        assert_eq!(next.offset, 1);
+        assert_eq!(shared.to_commit(), vec![(tp(0), 1)]);
+        settle(&shared, &next);
+        assert_eq!(shared.to_commit(), vec![(tp(0), 3)]);
+        assert_eq!(shared.outstanding(), 0);
+    }
+
+    #[test]
+    fn partition_ordering_runs_one_event_of_a_partition_at_a_time() {
+        let shared = Shared::new(Ordering::Partition);
+        shared.assign([tp(0), tp(1)]);
+        shared.admit(pending(&shared, 0, 0, "a"));
+        shared.admit(pending(&shared, 0, 1, "b"));
+        shared.admit(pending(&shared, 1, 0, "c"));
+        let a = shared.take().expect("p0");
+        let c = shared.take().expect("p1");
+        assert_eq!((a.tp.1, c.tp.1), (0, 1));
+        assert!(shared.take().is_none(), "b waits for a: same partition");
+    }
+
+    #[test]
+    fn a_revoke_drops_what_has_not_started_and_ignores_late_settlements() {
+        let shared = Shared::new(Ordering::Key);
+        shared.assign([tp(0), tp(1)]);
+        shared.admit(pending(&shared, 0, 5, "a"));
+        shared.admit(pending(&shared, 0, 6, "a"));
+        shared.admit(pending(&shared, 1, 0, "a"));
+        let running = shared.take().expect("a@5");
+        shared.revoking(&[tp(0)], Duration::ZERO);
+        // Not started and revoked: gone. The key's gate passes to partition 1's event.
+        assert_eq!(shared.outstanding(), 2, "a@5 still runs, a@1/0 waits");
+        assert_eq!(shared.to_commit_of(&[tp(0)]), vec![(tp(0), 5)]);
+        shared.revoked(&[tp(0)]);
+        assert!(
+            shared.take().is_none(),
+            "a@1/0 waits behind the running a@5"
+        );
+        settle(&shared, &running);
+        let next = shared.take().expect("partition 1's event");
+        assert_eq!(next.tp, tp(1));
+        assert!(
+            !shared.to_commit().iter().any(|(t, _)| *t == tp(0)),
+            "a settlement after the revoke commits nothing for the old owner"
+        );
+    }
+
+    #[test]
+    fn an_event_set_aside_keeps_its_offset_and_its_key() {
+        let shared = Shared::new(Ordering::Key);
+        shared.assign([tp(0)]);
+        shared.admit(pending(&shared, 0, 0, "a"));
+        shared.admit(pending(&shared, 0, 1, "a"));
+        let first = shared.take().expect("a@0");
+        shared.set_aside(&first.tp, first.epoch);
+        assert!(shared.take().is_none(), "a@1 still waits");
+        assert_eq!(shared.to_commit(), vec![(tp(0), 0)]);
+        shared.redeliver(first);
+        let again = shared.take().expect("a@0 again");
+        assert_eq!(again.offset, 0);
+    }
+}
