@@ -5,8 +5,9 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+
+use herald_core::testing::{Reaper, example_binary};
 use std::time::Duration;
 
 use common::*;
@@ -15,24 +16,8 @@ use herald_postgres::testing::TestDatabase;
 
 const MESSAGES: u64 = 1_000;
 
-fn worker_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    // target/<profile>/deps/crash-<hash> -> target/<profile>/examples/crash_worker
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
-    let bin = profile_dir.join("examples").join("crash_worker");
-    assert!(
-        bin.exists(),
-        "{} is missing: build it with `cargo build -p herald-amqp --examples` (a plain `cargo test` builds it)",
-        bin.display()
-    );
-    bin
-}
-
 fn spawn_worker(queue: &str, db_url: &str) -> Child {
-    Command::new(worker_binary())
+    Command::new(example_binary("crash_worker"))
         .env("HERALD_AMQP_URL", amqp_url())
         .env("HERALD_CRASH_QUEUE", queue)
         .env("HERALD_CRASH_DB_URL", db_url)
@@ -41,24 +26,6 @@ fn spawn_worker(queue: &str, db_url: &str) -> Child {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn crash_worker")
-}
-
-/// Kills the child on drop, so a failing test leaves no worker behind.
-struct Reaper(Option<Child>);
-
-impl Reaper {
-    fn child(&mut self) -> &mut Child {
-        self.0.as_mut().expect("child")
-    }
-}
-
-impl Drop for Reaper {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }
 
 async fn effects(db: &TestDatabase) -> (i64, i64) {
@@ -88,7 +55,7 @@ async fn a_worker_killed_mid_stream_and_restarted_processes_every_message_exactl
     assert_eq!(u64::from(ready(&queue).await), MESSAGES);
 
     // First worker: kill it hard once a good part of the stream is through.
-    let mut first = Reaper(Some(spawn_worker(&queue, &db.url)));
+    let mut first = Reaper::new(spawn_worker(&queue, &db.url));
     let mut at_kill = (0, 0);
     for _ in 0..1200 {
         at_kill = effects(&db).await;
@@ -111,7 +78,7 @@ async fn a_worker_killed_mid_stream_and_restarted_processes_every_message_exactl
     eprintln!("killed the first worker at {after_kill:?} effects (seen {at_kill:?} just before)");
 
     // Second worker: picks up the unacked and the remaining messages.
-    let mut second = Reaper(Some(spawn_worker(&queue, &db.url)));
+    let mut second = Reaper::new(spawn_worker(&queue, &db.url));
     let mut done = (0, 0);
     for _ in 0..2400 {
         done = effects(&db).await;

@@ -1,13 +1,14 @@
 //! A worker process killed with SIGKILL in the middle of 1,000 events, then restarted: no
 //! event is lost, and the events the first worker finished but had not committed are
 //! skipped by the Redis idempotency store. Real broker (tansu) and Redis; the worker is
-//! the example `crash_worker` (built by `cargo test`, which builds the examples).
+//! the example `kafka_crash_worker` (built by `cargo test`, which builds the examples).
 
 mod common;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+
+use herald_core::testing::{Reaper, example_binary};
 use std::time::Duration;
 
 use common::*;
@@ -15,24 +16,8 @@ use redis::AsyncCommands;
 
 const EVENTS: u32 = 1_000;
 
-fn worker_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    // target/<profile>/deps/crash-<hash> -> target/<profile>/examples/crash_worker
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
-    let bin = profile_dir.join("examples").join("crash_worker");
-    assert!(
-        bin.exists(),
-        "{} is missing: build it with `cargo build -p herald-kafka --examples` (a plain `cargo test` builds it)",
-        bin.display()
-    );
-    bin
-}
-
 fn spawn_worker(topic: &str, group: &str, hash: &str) -> Child {
-    Command::new(worker_binary())
+    Command::new(example_binary("kafka_crash_worker"))
         .env("HERALD_KAFKA_BROKERS", brokers())
         .env("HERALD_CRASH_TOPIC", topic)
         .env("HERALD_CRASH_GROUP", group)
@@ -49,25 +34,7 @@ fn spawn_worker(topic: &str, group: &str, hash: &str) -> Child {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("spawn crash_worker")
-}
-
-/// Kills the child on drop, so a failing test leaves no worker behind.
-struct Reaper(Option<Child>);
-
-impl Reaper {
-    fn child(&mut self) -> &mut Child {
-        self.0.as_mut().expect("child")
-    }
-}
-
-impl Drop for Reaper {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
+        .expect("spawn kafka_crash_worker")
 }
 
 async fn effects(redis: &mut redis::aio::ConnectionManager, hash: &str) -> HashMap<u32, u32> {
@@ -97,13 +64,13 @@ async fn a_worker_killed_mid_stream_and_restarted_loses_no_event() {
             .expect("publish");
     }
 
-    let mut first = Reaper(Some(spawn_worker(&topic, &group, &hash)));
+    let mut first = Reaper::new(spawn_worker(&topic, &group, &hash));
     for _ in 0..2400 {
         if effects(&mut redis, &hash).await.len() >= 300 {
             break;
         }
         if let Ok(Some(status)) = first.child().try_wait() {
-            panic!("crash_worker exited early: {status}");
+            panic!("kafka_crash_worker exited early: {status}");
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
@@ -124,7 +91,7 @@ async fn a_worker_killed_mid_stream_and_restarted_loses_no_event() {
     // tansu instead forms the new generation with the dead member as its leader and
     // hands the newcomer no partitions (see the crate README).
     tokio::time::sleep(Duration::from_secs(7)).await;
-    let mut second = Reaper(Some(spawn_worker(&topic, &group, &hash)));
+    let mut second = Reaper::new(spawn_worker(&topic, &group, &hash));
     let mut done = HashMap::new();
     for _ in 0..2400 {
         done = effects(&mut redis, &hash).await;
@@ -132,7 +99,7 @@ async fn a_worker_killed_mid_stream_and_restarted_loses_no_event() {
             break;
         }
         if let Ok(Some(status)) = second.child().try_wait() {
-            panic!("crash_worker exited early: {status}");
+            panic!("kafka_crash_worker exited early: {status}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -95,24 +95,11 @@ impl Acknowledger for KafkaAcker {
             DUE_AT.into(),
             due.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         );
-        match self
-            .sink
-            .publisher
-            .send(&topic, self.key.as_deref(), &headers, &self.payload)
+        // Should the retry topic refuse it, the retry happens here instead.
+        let mut here = headers.clone();
+        here.remove(DUE_AT);
+        self.move_to(&topic, &headers, here, retry.delay.max(REPRODUCE_BACKOFF))
             .await
-        {
-            Ok(()) => {
-                self.finish(Settled::Finished);
-                Ok(())
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, topic, "could not send to the retry topic; retrying here");
-                headers.remove(DUE_AT);
-                let delay = retry.delay.max(REPRODUCE_BACKOFF);
-                self.again_later(headers, delay);
-                Err(e.into())
-            }
-        }
     }
 
     async fn requeue(self: Box<Self>, delay: Duration) -> Result<(), TransportError> {
@@ -133,10 +120,28 @@ impl Acknowledger for KafkaAcker {
         // Replay goes to the topic, not to the retry topic it was last read from.
         headers.insert(herald_core::headers::ORIGIN.into(), self.base().to_owned());
         headers.remove(DUE_AT);
+        // Should the DLQ refuse it, the event is processed again, as it came.
+        let original = self.headers.clone();
+        self.move_to(&topic, &headers, original, REPRODUCE_BACKOFF)
+            .await
+    }
+}
+
+impl KafkaAcker {
+    /// Produces the event to `topic`, after which its offset may be committed. If the
+    /// broker does not take it, the event stays here, uncommitted, and comes again after
+    /// `delay` with `fallback` headers.
+    async fn move_to(
+        self: Box<Self>,
+        topic: &str,
+        headers: &Headers,
+        fallback: Headers,
+        delay: Duration,
+    ) -> Result<(), TransportError> {
         match self
             .sink
             .publisher
-            .send(&topic, self.key.as_deref(), &headers, &self.payload)
+            .send(topic, self.key.as_deref(), headers, &self.payload)
             .await
         {
             Ok(()) => {
@@ -144,9 +149,8 @@ impl Acknowledger for KafkaAcker {
                 Ok(())
             }
             Err(e) => {
-                tracing::warn!(error = %e, topic, "could not send to the dead-letter topic; trying again");
-                let original = self.headers.clone();
-                self.again_later(original, REPRODUCE_BACKOFF);
+                tracing::warn!(error = %e, topic, "could not produce the event; it stays here and comes again");
+                self.again_later(fallback, delay);
                 Err(e.into())
             }
         }

@@ -108,13 +108,19 @@ async fn main() -> anyhow::Result<()> {
         .in_progress_delay(Duration::from_millis(500))
         .build();
     let metrics = worker.metrics();
-    eprintln!("crash_worker {} consuming {topic}", std::process::id());
+    eprintln!(
+        "kafka_crash_worker {} consuming {topic}",
+        std::process::id()
+    );
     let report = worker.run(subscriber, terminated()).await;
     println!(
         "{}",
         serde_json::to_string(&Stats::from(metrics.snapshot()))?
     );
-    eprintln!("crash_worker {} stopped: {report:?}", std::process::id());
+    eprintln!(
+        "kafka_crash_worker {} stopped: {report:?}",
+        std::process::id()
+    );
     Ok(())
 }
 
