@@ -35,6 +35,16 @@ impl Default for SchemaLimits {
     }
 }
 
+/// What identifies a schema's content: enough to look it up, not to check it.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// Compact text: whitespace removed, key order kept (or keys sorted when normalized).
+    pub text: String,
+    pub references: Vec<Reference>,
+    /// SHA-256 over type, text and references: the content index key.
+    pub hash: String,
+}
+
 /// A schema ready to be stored or compared.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -49,27 +59,53 @@ pub struct Prepared {
 /// Removes insignificant whitespace from JSON text that is known to parse, keeping key order
 /// and number spelling exactly as written.
 pub fn minify(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in text.chars() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
+    minify_measuring(text).0
+}
+
+/// [`minify`], and the nesting depth as [`depth`] counts it, in one pass over the bytes (JSON
+/// whitespace and punctuation are ASCII, which never occurs inside a multi-byte character).
+fn minify_measuring(text: &str) -> (String, usize) {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let (mut level, mut max) = (0usize, 0usize);
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                i += 1;
+                continue;
             }
-        } else if c == '"' {
-            in_string = true;
-            out.push(c);
-        } else if !c.is_whitespace() {
-            out.push(c);
+            b'}' | b']' => level = level.saturating_sub(1),
+            b',' | b':' => {}
+            b'"' => {
+                // Copy the whole string, escapes included.
+                max = max.max(level);
+                let start = i;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                let end = (i + 1).min(bytes.len());
+                out.extend_from_slice(&bytes[start..end]);
+                i = end;
+                continue;
+            }
+            open @ (b'{' | b'[') => {
+                max = max.max(level);
+                level += 1;
+                out.push(open);
+                i += 1;
+                continue;
+            }
+            _ => max = max.max(level),
         }
+        out.push(bytes[i]);
+        i += 1;
     }
-    out
+    // Only ASCII bytes were dropped, and strings were copied whole.
+    let text = String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    (text, max)
 }
 
 /// Nesting depth of a JSON value (a scalar is depth 0).
@@ -141,12 +177,77 @@ pub fn fingerprint(schema_type: &str, text: &str, references: &[Reference]) -> S
         h.update([1]);
         h.update(r.version.to_be_bytes());
     }
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = h.finalize();
     let mut hex = String::with_capacity(64);
     for b in digest {
-        hex.push_str(&format!("{b:02x}"));
+        hex.push(HEX[usize::from(b >> 4)] as char);
+        hex.push(HEX[usize::from(b & 0xf)] as char);
     }
     hex
+}
+
+fn check_size(schema: &str, limits: SchemaLimits) -> Result<()> {
+    if schema.len() > limits.max_schema_bytes {
+        return Err(Error::SchemaTooLarge(format!(
+            "Schema of {} bytes exceeds the limit of {} bytes",
+            schema.len(),
+            limits.max_schema_bytes
+        )));
+    }
+    Ok(())
+}
+
+fn check_depth(depth: usize, limits: SchemaLimits) -> Result<()> {
+    if depth > limits.max_depth {
+        return Err(Error::SchemaTooLarge(format!(
+            "Schema nesting depth {depth} exceeds the limit of {}",
+            limits.max_depth
+        )));
+    }
+    Ok(())
+}
+
+fn invalid_json(e: serde_json::Error) -> Error {
+    Error::InvalidSchema(format!("Invalid JSON: {e}"))
+}
+
+fn not_a_schema() -> Error {
+    Error::InvalidSchema("a JSON Schema must be an object or a boolean".to_owned())
+}
+
+/// The canonical text and hash of a submitted schema, bounded like [`prepare`] but neither
+/// validated nor kept as a [`Value`]: a lookup needs no more, and building the value is most
+/// of its cost.
+///
+/// `references` must already be resolved to concrete versions.
+pub fn identify(
+    schema: &str,
+    references: Vec<Reference>,
+    normalize: bool,
+    limits: SchemaLimits,
+) -> Result<Identity> {
+    if normalize {
+        let p = prepare(schema, references, true, false, limits)?;
+        return Ok(Identity {
+            text: p.text,
+            references: p.references,
+            hash: p.hash,
+        });
+    }
+    check_size(schema, limits)?;
+    serde_json::from_str::<serde::de::IgnoredAny>(schema).map_err(invalid_json)?;
+    let (text, depth) = minify_measuring(schema);
+    check_depth(depth, limits)?;
+    if !(text.starts_with('{') || text == "true" || text == "false") {
+        return Err(not_a_schema());
+    }
+    let hash = fingerprint("JSON", &text, &references);
+    Ok(Identity {
+        text,
+        references,
+        hash,
+    })
 }
 
 /// Parses, bounds and validates a submitted JSON Schema, and computes its canonical form.
@@ -159,26 +260,11 @@ pub fn prepare(
     validate: bool,
     limits: SchemaLimits,
 ) -> Result<Prepared> {
-    if schema.len() > limits.max_schema_bytes {
-        return Err(Error::SchemaTooLarge(format!(
-            "Schema of {} bytes exceeds the limit of {} bytes",
-            schema.len(),
-            limits.max_schema_bytes
-        )));
-    }
-    let value: Value = serde_json::from_str(schema)
-        .map_err(|e| Error::InvalidSchema(format!("Invalid JSON: {e}")))?;
-    let d = depth(&value);
-    if d > limits.max_depth {
-        return Err(Error::SchemaTooLarge(format!(
-            "Schema nesting depth {d} exceeds the limit of {}",
-            limits.max_depth
-        )));
-    }
+    check_size(schema, limits)?;
+    let value: Value = serde_json::from_str(schema).map_err(invalid_json)?;
+    check_depth(depth(&value), limits)?;
     if !(value.is_object() || value.is_boolean()) {
-        return Err(Error::InvalidSchema(
-            "a JSON Schema must be an object or a boolean".to_owned(),
-        ));
+        return Err(not_a_schema());
     }
     if validate {
         if let Err(e) = jsonschema::meta::validate(&value) {
@@ -233,6 +319,67 @@ mod tests {
     fn depth_counts_nesting() {
         let v: Value = serde_json::from_str(r#"{"a":[{"b":1}]}"#).expect("json");
         assert_eq!(depth(&v), 3);
+    }
+
+    #[test]
+    fn minify_measures_depth_as_depth_does() {
+        for text in [
+            "true",
+            "{}",
+            "[]",
+            r#"{"a":{}}"#,
+            r#" { "a" : [ { "b" : 1 } ] } "#,
+            r#"{"a":[[],[[1]]],"b":{"c":"}]\"{["}}"#,
+            r#"[1,[2,[3,[4]]],{"k":"\u00e9 é 𝄞"}]"#,
+            "{\"type\":\"object\",\n\t\"title\":\"x y\"}",
+        ] {
+            let v: Value = serde_json::from_str(text).expect("json");
+            let (min, d) = minify_measuring(text);
+            assert_eq!(d, depth(&v), "{text}");
+            assert_eq!(
+                serde_json::from_str::<Value>(&min).expect("minified"),
+                v,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn identify_agrees_with_prepare() {
+        let limits = SchemaLimits::default();
+        let text = r#"{ "type": "object", "properties": {"b": {"type": "string"}, "a": {}} }"#;
+        for normalize in [false, true] {
+            let i = identify(text, vec![], normalize, limits).expect("identify");
+            let p = prepare(text, vec![], normalize, true, limits).expect("prepare");
+            assert_eq!((i.text, i.hash), (p.text, p.hash));
+        }
+        let tight = SchemaLimits {
+            max_depth: 2,
+            ..limits
+        };
+        assert!(matches!(
+            identify(text, vec![], false, tight),
+            Err(Error::SchemaTooLarge(_))
+        ));
+        for bad in ["[1]", "\"s\"", "1", "{", "{} {}"] {
+            assert!(
+                matches!(
+                    identify(bad, vec![], false, limits),
+                    Err(Error::InvalidSchema(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn fingerprint_is_lowercase_hex_sha256() {
+        let h = fingerprint("JSON", "{}", &[]);
+        assert_eq!(h.len(), 64);
+        assert!(
+            h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        );
     }
 
     #[test]

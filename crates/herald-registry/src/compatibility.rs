@@ -1,6 +1,8 @@
 //! Compatibility: the two check endpoints, and the rules registration shares with them.
 
+use std::collections::HashSet;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -9,10 +11,11 @@ use herald_schema::{CompatibilityLevel, Policy, ReferenceResolver};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::canonical;
 use crate::error::{Error, Result};
 use crate::extract::{Body, Q, Vnd, check_subject, parse_version};
-use crate::store::{RefMap, VersionRecord};
-use crate::subjects::{RegisterRequest, prepare_request};
+use crate::store::{ParsedVersion, RefMap, VersionRecord, VersionSel};
+use crate::subjects::{RegisterRequest, prepare_request, request_references};
 use crate::{AppState, Settings};
 
 pub fn router() -> Router<AppState> {
@@ -35,6 +38,7 @@ pub(crate) struct Effective {
     pub normalize: bool,
 }
 
+/// Read through the config cache: every registration, lookup and check needs it.
 pub(crate) async fn effective(state: &AppState, subject: &str) -> Result<Effective> {
     let subject_cfg = state.store.config(Some(subject)).await?.unwrap_or_default();
     let global = state.store.config(None).await?.unwrap_or_default();
@@ -93,6 +97,21 @@ fn base_level(level: CompatibilityLevel) -> CompatibilityLevel {
     }
 }
 
+/// The versions a check at `level` reads, parsed: every one for transitive levels, the
+/// newest otherwise.
+pub(crate) fn parse_needed(
+    level: CompatibilityLevel,
+    previous: &[VersionRecord],
+) -> Result<Vec<Arc<ParsedVersion>>> {
+    let count = usize::try_from(versions_needed(level))
+        .unwrap_or(usize::MAX)
+        .min(previous.len());
+    previous[..count]
+        .iter()
+        .map(|v| ParsedVersion::parse(v.clone()).map(Arc::new))
+        .collect()
+}
+
 /// Checks `new` against `previous` (newest first; every one for transitive levels, the first
 /// otherwise). `Ok(None)`: compatible. `Ok(Some(messages))`: incompatible, with Confluent-style
 /// messages naming the first version that fails.
@@ -100,7 +119,7 @@ pub(crate) fn check_against(
     level: CompatibilityLevel,
     policy: Policy,
     new: &Value,
-    previous: &[VersionRecord],
+    previous: &[Arc<ParsedVersion>],
     refs: &RefMap,
 ) -> Result<Option<Vec<String>>> {
     if level == CompatibilityLevel::None || previous.is_empty() {
@@ -112,14 +131,13 @@ pub(crate) fn check_against(
         1
     };
     let resolver = MapResolver(refs);
-    for prev in &previous[..count] {
-        let old: Value = serde_json::from_str(&prev.schema.schema)
-            .map_err(|e| Error::Store(format!("corrupt stored schema: {e}")))?;
+    for parsed in &previous[..count] {
+        let prev = &parsed.record;
         let report = herald_schema::check(
             base_level(level),
             policy,
             new,
-            std::slice::from_ref(&old),
+            std::slice::from_ref(&parsed.value),
             &resolver,
         )
         .map_err(|e| Error::InvalidSchema(e.to_string()))?;
@@ -162,27 +180,94 @@ pub struct CheckQuery {
     pub normalize: Option<bool>,
 }
 
+/// Passes remembered per subject before the set starts over.
+const PASSED_PER_SUBJECT: usize = 64;
+
+/// Checks the request's schema against `previous`: `None` when compatible, else the messages.
+async fn evaluate(
+    state: &AppState,
+    req: &RegisterRequest,
+    normalize: bool,
+    previous: &[Arc<ParsedVersion>],
+    eff: Effective,
+) -> Result<Option<Vec<String>>> {
+    let prepared = prepare_request(state, req, normalize, true).await?;
+    let mut refs = prepared.references.clone();
+    for p in previous {
+        refs.extend(p.record.schema.references.iter().cloned());
+    }
+    let refs = state.store.resolve_references(&refs).await?;
+    check_against(eff.level, eff.policy, &prepared.value, previous, &refs)
+}
+
+fn answer(outcome: Option<Vec<String>>, q: &CheckQuery) -> Vnd<CompatibilityResponse> {
+    Vnd(CompatibilityResponse {
+        is_compatible: outcome.is_none(),
+        messages: q
+            .verbose
+            .unwrap_or(false)
+            .then(|| outcome.unwrap_or_default()),
+    })
+}
+
 async fn respond(
+    state: &AppState,
+    req: RegisterRequest,
+    q: CheckQuery,
+    previous: Vec<Arc<ParsedVersion>>,
+    eff: Effective,
+) -> Result<Vnd<CompatibilityResponse>> {
+    let normalize = q.normalize.unwrap_or(eff.normalize);
+    let outcome = evaluate(state, &req, normalize, &previous, eff).await?;
+    Ok(answer(outcome, &q))
+}
+
+/// Checks against the latest live version, from the caches, remembering passes. `missing`:
+/// the version as the client named it when a subject without one is an error (else it is
+/// compatible).
+async fn check_latest(
     state: &AppState,
     subject: &str,
     req: RegisterRequest,
     q: CheckQuery,
-    previous: Vec<VersionRecord>,
     eff: Effective,
+    missing: Option<&str>,
 ) -> Result<Vnd<CompatibilityResponse>> {
-    let prepared = prepare_request(state, &req, q.normalize.unwrap_or(eff.normalize), true).await?;
-    let mut refs = prepared.references.clone();
-    for p in &previous {
-        refs.extend(p.schema.references.iter().cloned());
+    let passed = &state.store.caches().passed_checks;
+    // Taken before the latest version is read: a pass against a replaced one is not kept.
+    let ticket = passed.ticket();
+    let Some(latest) = state.store.latest(subject).await? else {
+        return match missing {
+            Some(version) => {
+                Err(crate::subjects::missing_version(state, subject, version, false).await)
+            }
+            None => respond(state, req, q, Vec::new(), eff).await,
+        };
+    };
+    // A reference names a version, not its content, which a permanent delete and a new
+    // registration can change: such checks are not remembered.
+    if req.references.as_ref().is_some_and(|r| !r.is_empty()) {
+        return respond(state, req, q, vec![latest], eff).await;
     }
-    let refs = state.store.resolve_references(&refs).await?;
-    let _ = subject;
-    let outcome = check_against(eff.level, eff.policy, &prepared.value, &previous, &refs)?;
-    let verbose = q.verbose.unwrap_or(false);
-    Ok(Vnd(CompatibilityResponse {
-        is_compatible: outcome.is_none(),
-        messages: verbose.then(|| outcome.unwrap_or_default()),
-    }))
+    let normalize = q.normalize.unwrap_or(eff.normalize);
+    // The hash says which content this is (type errors first, as `evaluate` would give them).
+    request_references(state, &req).await?;
+    let hash = canonical::identify(&req.schema, Vec::new(), normalize, state.settings.limits)?.hash;
+    let key = (hash, eff.level, eff.policy);
+    if passed.read(subject, |set| set.contains(&key)) == Some(true) {
+        return Ok(answer(None, &q));
+    }
+    let outcome = evaluate(state, &req, normalize, &[latest], eff).await?;
+    if outcome.is_none() {
+        passed.update(ticket, subject.to_owned(), |set| {
+            let set = set.get_or_insert_with(HashSet::new);
+            if set.len() >= PASSED_PER_SUBJECT {
+                set.clear();
+            }
+            set.insert(key);
+        });
+    }
+    Ok(answer(outcome, &q))
 }
 
 /// Checks the schema exactly as registration would (latest, or all versions when transitive).
@@ -197,11 +282,13 @@ pub(crate) async fn check_all(
 ) -> Result<Vnd<CompatibilityResponse>> {
     check_subject(&subject)?;
     let eff = effective(&state, &subject).await?;
-    let previous = state
-        .store
-        .live_versions(&subject, versions_needed(eff.level))
-        .await?;
-    respond(&state, &subject, req, q, previous, eff).await
+    let previous = match versions_needed(eff.level) {
+        0 => Vec::new(),
+        // The common case, answered from the caches.
+        1 => return check_latest(&state, &subject, req, q, eff, None).await,
+        n => parse_needed(eff.level, &state.store.live_versions(&subject, n).await?)?,
+    };
+    respond(&state, req, q, previous, eff).await
 }
 
 /// Checks the schema against one version, with the subject's level.
@@ -217,12 +304,22 @@ pub(crate) async fn check_one(
     check_subject(&subject)?;
     let sel = parse_version(&version)?;
     let eff = effective(&state, &subject).await?;
-    let Some(target) = state.store.version(&subject, sel, false).await? else {
-        return Err(crate::subjects::missing_version(&state, &subject, &version, false).await);
-    };
     let eff = Effective {
         level: base_level(eff.level),
         ..eff
     };
-    respond(&state, &subject, req, q, vec![target], eff).await
+    if sel == VersionSel::Latest {
+        return check_latest(&state, &subject, req, q, eff, Some(&version)).await;
+    }
+    let Some(target) = state.store.version(&subject, sel, false).await? else {
+        return Err(crate::subjects::missing_version(&state, &subject, &version, false).await);
+    };
+    respond(
+        &state,
+        req,
+        q,
+        vec![Arc::new(ParsedVersion::parse(target)?)],
+        eff,
+    )
+    .await
 }

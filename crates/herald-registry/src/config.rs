@@ -113,7 +113,7 @@ fn validate(update: ConfigUpdate) -> Result<(ConfigUpdate, ConfigRecord)> {
 #[utoipa::path(get, path = "/config", tag = "config", params(ConfigQuery),
     responses((status = 200, body = ConfigResponse)))]
 pub(crate) async fn get_global(State(state): State<AppState>) -> Result<Vnd<ConfigResponse>> {
-    let rec = state.store.config(None).await?.unwrap_or_default();
+    let rec = state.store.config_uncached(None).await?.unwrap_or_default();
     Ok(Vnd(response(&state, rec)))
 }
 
@@ -145,11 +145,11 @@ pub(crate) async fn get_subject(
     Path(subject): Path<String>,
     Q(q): Q<ConfigQuery>,
 ) -> Result<Vnd<ConfigResponse>> {
-    match state.store.config(Some(&subject)).await? {
+    match state.store.config_uncached(Some(&subject)).await? {
         Some(rec) => {
             if q.default_to_global.unwrap_or(false) {
                 // Unset fields inherit from the global config.
-                let global = state.store.config(None).await?.unwrap_or_default();
+                let global = state.store.config_uncached(None).await?.unwrap_or_default();
                 let merged = ConfigRecord {
                     compatibility: rec.compatibility.or(global.compatibility),
                     normalize: rec.normalize.or(global.normalize),
@@ -161,7 +161,7 @@ pub(crate) async fn get_subject(
             }
         }
         None if q.default_to_global.unwrap_or(false) => {
-            let global = state.store.config(None).await?.unwrap_or_default();
+            let global = state.store.config_uncached(None).await?.unwrap_or_default();
             Ok(Vnd(response(&state, global)))
         }
         None => Err(Error::SubjectConfigNotConfigured(subject)),

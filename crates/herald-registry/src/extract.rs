@@ -64,19 +64,10 @@ where
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or("");
-        serde_urlencoded_from_str(query).map(Q)
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| Q(q.0))
+            .map_err(|e| Error::BadRequest(format!("Invalid query parameter: {}", e.body_text())))
     }
-}
-
-fn serde_urlencoded_from_str<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
-    axum::extract::Query::<T>::try_from_uri(
-        &format!("/?{query}")
-            .parse()
-            .map_err(|_| Error::BadRequest("invalid query string".to_owned()))?,
-    )
-    .map(|q| q.0)
-    .map_err(|e| Error::BadRequest(format!("Invalid query parameter: {}", e.body_text())))
 }
 
 /// A JSON response with Confluent's media type.

@@ -49,7 +49,7 @@ fn parse(mode: &str) -> Result<String> {
 async fn global(state: &AppState) -> Result<String> {
     Ok(state
         .store
-        .mode(None)
+        .mode_uncached(None)
         .await?
         .unwrap_or_else(|| "READWRITE".to_owned()))
 }
@@ -99,7 +99,7 @@ pub(crate) async fn get_subject(
     Path(subject): Path<String>,
     Q(q): Q<ModeQuery>,
 ) -> Result<Vnd<Mode>> {
-    match state.store.mode(Some(&subject)).await? {
+    match state.store.mode_uncached(Some(&subject)).await? {
         Some(mode) => Ok(Vnd(Mode { mode })),
         None if q.default_to_global.unwrap_or(false) => Ok(Vnd(Mode {
             mode: global(&state).await?,

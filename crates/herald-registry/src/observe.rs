@@ -1,11 +1,11 @@
 //! `/health`, Prometheus `/metrics`, and the request metrics middleware.
 
-use std::sync::OnceLock;
-use std::time::Instant;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -20,11 +20,28 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(prometheus))
 }
 
+/// How often histogram samples are folded into their summaries.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
 /// The process-wide recorder (installed once, whatever the number of routers).
 pub fn handle() -> Option<&'static PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
-        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .get_or_init(|| {
+            let handle = PrometheusBuilder::new().install_recorder().ok()?;
+            // `install_recorder` leaves upkeep to us: without it every histogram sample is
+            // kept until `/metrics` is scraped, and memory grows with every request.
+            let upkeep = handle.clone();
+            let _ = std::thread::Builder::new()
+                .name("metrics-upkeep".to_owned())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(UPKEEP_EVERY);
+                        upkeep.run_upkeep();
+                    }
+                });
+            Some(handle)
+        })
         .as_ref()
 }
 
@@ -42,7 +59,8 @@ pub(crate) async fn health(State(state): State<AppState>) -> Response {
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text")))]
 pub(crate) async fn prometheus(State(state): State<AppState>) -> Response {
-    metrics::gauge!("herald_registry_schema_cache_entries").set(state.store.cache().len() as f64);
+    metrics::gauge!("herald_registry_schema_cache_entries")
+        .set(state.store.caches().schemas.len() as f64);
     match handle() {
         Some(h) => {
             let mut resp = h.render().into_response();
@@ -60,14 +78,25 @@ pub(crate) async fn prometheus(State(state): State<AppState>) -> Response {
     }
 }
 
+/// The method as a label, without allocating for the usual ones.
+fn method_label(method: &Method) -> metrics::SharedString {
+    match *method {
+        Method::GET => "GET".into(),
+        Method::POST => "POST".into(),
+        Method::PUT => "PUT".into(),
+        Method::DELETE => "DELETE".into(),
+        _ => method.to_string().into(),
+    }
+}
+
 /// Counts requests by route and status and times them.
 pub async fn track(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().to_string();
+    // One allocation for the route, shared by both metrics.
+    let route: metrics::SharedString = match req.extensions().get::<MatchedPath>() {
+        Some(p) => Arc::<str>::from(p.as_str()).into(),
+        None => "unmatched".into(),
+    };
+    let method = method_label(req.method());
     let start = Instant::now();
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();

@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
@@ -66,32 +67,53 @@ pub struct SchemasQuery {
     pub limit: Option<i64>,
 }
 
-async fn load(state: &AppState, id: &str) -> Result<Arc<SchemaRecord>> {
-    let not_found = || Error::SchemaNotFound(format!("Schema {id} not found"));
-    let id: i64 = id.parse().map_err(|_| not_found())?;
-    state.store.schema_by_id(id).await?.ok_or_else(not_found)
+fn parse_id(id: &str) -> Result<i64> {
+    id.parse()
+        .map_err(|_| Error::SchemaNotFound(format!("Schema {id} not found")))
 }
 
-/// A schema by its global id (served from the in-process cache).
+async fn load(state: &AppState, id: i64) -> Result<Arc<SchemaRecord>> {
+    state
+        .store
+        .schema_by_id(id)
+        .await?
+        .ok_or_else(|| Error::SchemaNotFound(format!("Schema {id} not found")))
+}
+
+fn schema_string(rec: &SchemaRecord, max_id: Option<i64>) -> SchemaString {
+    SchemaString {
+        schema_type: rec.schema_type.clone(),
+        references: rec.references.clone(),
+        schema: rec.schema.clone(),
+        max_id,
+    }
+}
+
+/// A schema by its global id (served from the in-process cache, body and all).
 #[utoipa::path(get, path = "/schemas/ids/{id}", tag = "schemas",
     params(("id" = i64, Path), IdQuery), responses((status = 200, body = SchemaString)))]
 pub(crate) async fn by_id(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Q(q): Q<IdQuery>,
-) -> Result<Vnd<SchemaString>> {
-    let rec = load(&state, &id).await?;
-    let max_id = if q.fetch_max_id.unwrap_or(false) {
-        Some(state.store.max_schema_id().await?)
-    } else {
-        None
-    };
-    Ok(Vnd(SchemaString {
-        schema_type: rec.schema_type.clone(),
-        references: rec.references.clone(),
-        schema: rec.schema.clone(),
-        max_id,
-    }))
+) -> Result<Response> {
+    let id = parse_id(&id)?;
+    if q.fetch_max_id.unwrap_or(false) {
+        let rec = load(&state, id).await?;
+        let max_id = Some(state.store.max_schema_id().await?);
+        return Ok(Vnd(schema_string(&rec, max_id)).into_response());
+    }
+    let bodies = &state.store.caches().schema_bodies;
+    if let Some(body) = bodies.get(&id) {
+        return Ok(raw_json(body));
+    }
+    let ticket = bodies.ticket();
+    let rec = load(&state, id).await?;
+    let body = serde_json::to_vec(&schema_string(&rec, None))
+        .map(Bytes::from)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    bodies.fill(ticket, id, body.clone());
+    Ok(raw_json(body))
 }
 
 /// The schema text alone.
@@ -101,7 +123,7 @@ pub(crate) async fn raw_by_id(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let rec = load(&state, &id).await?;
+    let rec = load(&state, parse_id(&id)?).await?;
     Ok(raw_json(rec.schema.clone()))
 }
 
@@ -113,7 +135,7 @@ pub(crate) async fn subjects_of(
     Path(id): Path<String>,
     Q(q): Q<IdQuery>,
 ) -> Result<Vnd<Vec<String>>> {
-    let rec = load(&state, &id).await?;
+    let rec = load(&state, parse_id(&id)?).await?;
     let deleted = q.deleted.unwrap_or(false);
     let mut subjects: Vec<String> = state
         .store
@@ -135,7 +157,7 @@ pub(crate) async fn versions_of(
     Path(id): Path<String>,
     Q(q): Q<IdQuery>,
 ) -> Result<Vnd<Vec<SubjectVersion>>> {
-    let rec = load(&state, &id).await?;
+    let rec = load(&state, parse_id(&id)?).await?;
     let deleted = q.deleted.unwrap_or(false);
     let list = state
         .store

@@ -7,11 +7,11 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::canonical::{self, Prepared, Reference};
-use crate::compatibility::{check_against, effective, versions_needed};
+use crate::canonical::{self, Identity, Prepared, Reference};
+use crate::compatibility::{check_against, effective, parse_needed, versions_needed};
 use crate::error::{Error, Result};
 use crate::extract::{Body, Q, Vnd, check_subject, paginate, parse_version, raw_json};
-use crate::store::{ImportIds, NewSchema, VersionRecord};
+use crate::store::{ImportIds, NewSchema, VersionRecord, VersionSel};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -155,6 +155,31 @@ pub(crate) async fn prepare_request(
     normalize: bool,
     validate: bool,
 ) -> Result<Prepared> {
+    let refs = request_references(state, req).await?;
+    canonical::prepare(
+        &req.schema,
+        refs,
+        normalize,
+        validate,
+        state.settings.limits,
+    )
+}
+
+/// The content hash of a request's schema (for a lookup: not validated).
+async fn identify_request(
+    state: &AppState,
+    req: &RegisterRequest,
+    normalize: bool,
+) -> Result<Identity> {
+    let refs = request_references(state, req).await?;
+    canonical::identify(&req.schema, refs, normalize, state.settings.limits)
+}
+
+/// Checks the schema type and resolves the references to concrete versions.
+pub(crate) async fn request_references(
+    state: &AppState,
+    req: &RegisterRequest,
+) -> Result<Vec<Reference>> {
     match req
         .schema_type
         .as_deref()
@@ -194,16 +219,10 @@ pub(crate) async fn prepare_request(
             version,
         });
     }
-    canonical::prepare(
-        &req.schema,
-        refs,
-        normalize,
-        validate,
-        state.settings.limits,
-    )
+    Ok(refs)
 }
 
-/// The mode in force for a subject.
+/// The mode in force for a subject, read through the mode cache (every write asks).
 pub(crate) async fn effective_mode(state: &AppState, subject: &str) -> Result<String> {
     Ok(match state.store.mode(Some(subject)).await? {
         Some(m) => m,
@@ -281,7 +300,13 @@ async fn find_version(
     include_deleted: bool,
 ) -> Result<VersionRecord> {
     let sel = parse_version(version)?;
-    match state.store.version(subject, sel, include_deleted).await? {
+    let found = if sel == VersionSel::Latest && !include_deleted {
+        // Serializers with `use.latest.version` ask for this one.
+        state.store.latest(subject).await?.map(|p| p.record.clone())
+    } else {
+        state.store.version(subject, sel, include_deleted).await?
+    };
+    match found {
         Some(v) => Ok(v),
         None => Err(missing_version(state, subject, version, include_deleted).await),
     }
@@ -387,7 +412,8 @@ pub(crate) async fn register(
         if import.is_some() {
             return Ok(());
         }
-        match check_against(eff.level, eff.policy, &value, previous, refs)? {
+        let previous = parse_needed(eff.level, previous)?;
+        match check_against(eff.level, eff.policy, &value, &previous, refs)? {
             None => Ok(()),
             Some(messages) => Err(Error::Incompatible {
                 code,
@@ -430,12 +456,16 @@ pub(crate) async fn lookup(
         None => effective(&state, &subject).await?.normalize,
     };
     // An invalid schema cannot be registered, so it cannot be found: skip the meta-schema.
-    let prepared = prepare_request(&state, &req, normalize, false).await?;
-    if let Some(v) = state
-        .store
-        .lookup(&subject, &prepared.hash, include_deleted)
-        .await?
-    {
+    let identity = identify_request(&state, &req, normalize).await?;
+    let found = if include_deleted {
+        state
+            .store
+            .lookup_uncached(&subject, &identity.hash, true)
+            .await?
+    } else {
+        state.store.lookup(&subject, &identity.hash).await?
+    };
+    if let Some(v) = found {
         return Ok(Vnd(SchemaResponse::from(&v)));
     }
     let rows = state.store.subject_versions(&subject).await?;

@@ -121,4 +121,47 @@ async fn database_outage_and_recovery() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     s.register_ok("o2", &json!({"type": "string"})).await;
+
+    // The listener is back too: the caches fill again, and hear another process's writes.
+    let check = || async {
+        let r = s
+            .post(
+                "/compatibility/subjects/o/versions/latest",
+                &json!({"schemaType": "JSON", "schema": "{\"type\":\"string\"}"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["is_compatible"] == true
+    };
+    let start = Instant::now();
+    loop {
+        assert!(!check().await, "object -> string is not BACKWARD");
+        if !s.state.store.caches().config.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the caches stay suspended"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let other = db.open().await;
+    other
+        .set_config(
+            Some("o"),
+            &store::ConfigRecord {
+                compatibility: Some("NONE".to_owned()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("config through another store");
+    let start = Instant::now();
+    while !check().await {
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "a change by another process is not heard after the outage"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

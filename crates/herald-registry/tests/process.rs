@@ -74,6 +74,35 @@ async fn call(method: reqwest::Method, url: String, body: Option<Value>) -> (u16
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// Polls `probe` until it holds, failing after a second: what one process writes, the
+/// others' caches must drop within that (NOTIFY).
+async fn within_a_second<F, Fut>(what: &str, mut probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !probe().await {
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "after 1 s, still not: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn is_compatible(base: &str, subject: &str, schema: &Value) -> bool {
+    let body = json!({"schemaType": "JSON", "schema": schema.to_string()});
+    let (st, r) = call(
+        reqwest::Method::POST,
+        format!("{base}/compatibility/subjects/{subject}/versions/latest"),
+        Some(body),
+    )
+    .await;
+    assert_eq!(st, 200, "{r}");
+    r["is_compatible"].as_bool().expect("is_compatible")
+}
+
 #[test]
 fn refuses_anonymous_on_a_public_address() {
     let out = Command::new(env!("CARGO_BIN_EXE_herald-registry"))
@@ -155,7 +184,8 @@ async fn two_processes_over_one_postgres() {
     let (_, r) = call(M::GET, format!("{}/subjects/mp/versions", b.base), None).await;
     assert_eq!(r, json!((1..=22).collect::<Vec<i64>>()));
 
-    // Config and mode changes are seen by the other process at once.
+    // Config and mode: the endpoints read the database, so the other process answers with
+    // the change at once; its checks and writes read through caches, within a second.
     call(
         M::PUT,
         format!("{}/config", a.base),
@@ -164,20 +194,144 @@ async fn two_processes_over_one_postgres() {
     .await;
     let (_, r) = call(M::GET, format!("{}/config", b.base), None).await;
     assert_eq!(r, json!({"compatibilityLevel": "FULL"}));
+    let breaking = json!({"type": "string"});
+    assert!(
+        is_compatible(&b.base, "mp", &breaking).await,
+        "mp is at NONE"
+    );
+    call(
+        M::PUT,
+        format!("{}/config/mp", a.base),
+        Some(json!({"compatibility": "BACKWARD"})),
+    )
+    .await;
+    within_a_second("B checks mp at A's BACKWARD", || async {
+        !is_compatible(&b.base, "mp", &breaking).await
+    })
+    .await;
+    call(
+        M::PUT,
+        format!("{}/config", a.base),
+        Some(json!({"compatibility": "NONE"})),
+    )
+    .await;
+    call(M::DELETE, format!("{}/config/mp", a.base), None).await;
+    within_a_second(
+        "B checks mp at the global NONE once A deleted mp's",
+        || async { is_compatible(&b.base, "mp", &breaking).await },
+    )
+    .await;
     call(
         M::PUT,
         format!("{}/mode/mp", b.base),
         Some(json!({"mode": "READONLY"})),
     )
     .await;
-    let (st, r) = call(
-        M::POST,
-        format!("{}/subjects/mp/versions", a.base),
-        Some(schema("z")),
+    within_a_second("A refuses writes to mp, READONLY at B", || async {
+        let (st, r) = call(
+            M::POST,
+            format!("{}/subjects/mp/versions", a.base),
+            Some(schema("z")),
+        )
+        .await;
+        (st, r["error_code"].as_i64()) == (422, Some(42205))
+    })
+    .await;
+    call(M::DELETE, format!("{}/mode/mp", a.base), None).await;
+    within_a_second("B accepts writes to mp again", || async {
+        let (st, _) = call(
+            M::POST,
+            format!("{}/subjects/mp/versions", b.base),
+            Some(schema("after-readonly")),
+        )
+        .await;
+        st == 200
+    })
+    .await;
+    call(
+        M::PUT,
+        format!("{}/mode?force=true", a.base),
+        Some(json!({"mode": "IMPORT"})),
     )
     .await;
-    assert_eq!((st, r["error_code"].as_i64()), (422, Some(42205)));
-    call(M::DELETE, format!("{}/mode/mp", a.base), None).await;
+    within_a_second("B wants ids in IMPORT mode", || async {
+        let (st, r) = call(
+            M::POST,
+            format!("{}/subjects/mp/versions", b.base),
+            Some(schema("no-id")),
+        )
+        .await;
+        (st, r["error_code"].as_i64()) == (422, Some(42205))
+    })
+    .await;
+    call(M::DELETE, format!("{}/mode", a.base), None).await;
+
+    // Lookups and the latest version: B reads (and caches) them, A deletes and registers.
+    let lookup_a = || async {
+        call(
+            M::POST,
+            format!("{}/subjects/mp", b.base),
+            Some(schema("a")),
+        )
+        .await
+    };
+    let (st, r) = lookup_a().await;
+    assert_eq!((st, r["version"].as_i64()), (200, Some(1)), "{r}");
+    let (st, _) = call(
+        M::DELETE,
+        format!("{}/subjects/mp/versions/1", a.base),
+        None,
+    )
+    .await;
+    assert_eq!(st, 200);
+    within_a_second("B's lookup misses the version A deleted", || async {
+        lookup_a().await.1["error_code"] == 40403
+    })
+    .await;
+    let latest = || async {
+        call(
+            M::GET,
+            format!("{}/subjects/mp/versions/latest", b.base),
+            None,
+        )
+        .await
+        .1["version"]
+            .as_i64()
+    };
+    let before = latest().await.expect("latest");
+    call(
+        M::PUT,
+        format!("{}/config", a.base),
+        Some(json!({"compatibility": "BACKWARD"})),
+    )
+    .await;
+    within_a_second("B checks at A's global BACKWARD", || async {
+        !is_compatible(&b.base, "mp", &breaking).await
+    })
+    .await;
+    // A registers a string schema (mp at NONE for that); B's latest and checks follow.
+    call(
+        M::PUT,
+        format!("{}/config/mp", a.base),
+        Some(json!({"compatibility": "NONE"})),
+    )
+    .await;
+    let (st, _) = call(
+        M::POST,
+        format!("{}/subjects/mp/versions", a.base),
+        Some(json!({"schemaType": "JSON", "schema": breaking.to_string()})),
+    )
+    .await;
+    assert_eq!(st, 200);
+    call(M::DELETE, format!("{}/config/mp", a.base), None).await;
+    within_a_second("B sees A's new latest version", || async {
+        latest().await == Some(before + 1)
+    })
+    .await;
+    within_a_second("B checks against A's new latest", || async {
+        is_compatible(&b.base, "mp", &json!({"type": ["string", "null"]})).await
+    })
+    .await;
 
     // B caches id1; A deletes it permanently; B stops serving it within a second (NOTIFY).
     let (st, _) = call(M::GET, format!("{}/schemas/ids/{id1}", b.base), None).await;

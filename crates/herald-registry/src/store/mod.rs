@@ -1,8 +1,8 @@
-//! Persistence: one [`Store`] trait, two backends (PostgreSQL, SQLite), an in-process cache of
-//! schemas by id, and the embedded migrations.
+//! Persistence: one [`Store`] trait, two backends (PostgreSQL, SQLite), the in-process caches
+//! the hot paths read through, and the embedded migrations.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -10,9 +10,11 @@ use serde_json::Value;
 use crate::canonical::Reference;
 use crate::error::{Error, Result};
 
+pub mod cache;
 pub mod postgres;
 pub mod sqlite;
 
+pub use cache::{Caches, Change, LiveVersion};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -35,6 +37,21 @@ pub struct VersionRecord {
     /// Registration time, milliseconds since the Unix epoch.
     pub ts: i64,
     pub schema: Arc<SchemaRecord>,
+}
+
+/// A version with its schema parsed, as compatibility checks read it.
+#[derive(Debug)]
+pub struct ParsedVersion {
+    pub record: VersionRecord,
+    pub value: Value,
+}
+
+impl ParsedVersion {
+    pub fn parse(record: VersionRecord) -> Result<Self> {
+        let value = serde_json::from_str(&record.schema.schema)
+            .map_err(|e| Error::Store(format!("corrupt stored schema: {e}")))?;
+        Ok(Self { record, value })
+    }
 }
 
 /// Which version of a subject.
@@ -64,6 +81,8 @@ pub struct ImportIds {
 pub struct Registered {
     pub id: i64,
     pub version: i32,
+    /// Registration time of that version, milliseconds since the Unix epoch.
+    pub ts: i64,
     /// False when the schema was already a live version of the subject.
     pub created: bool,
 }
@@ -95,16 +114,16 @@ pub struct SubjectRow {
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// "postgres" or "sqlite".
     fn backend(&self) -> &'static str;
-    /// The in-process cache of schemas by id, invalidated on permanent deletes (in every
-    /// process sharing the database, where the backend can tell them).
-    fn cache(&self) -> &SchemaCache;
+    /// The in-process caches, invalidated by every write (in every process sharing the
+    /// database, where the backend can tell them).
+    fn caches(&self) -> &Caches;
     async fn health(&self) -> Result<()>;
 
     /// Registers `new` under `subject`: idempotent when it already is a live version;
     /// otherwise runs `check` under the subject's lock on the `previous` newest live versions
     /// (0 for none, 1 for the latest, `i64::MAX` for all), then assigns (or, on import, keeps)
     /// the global id and the next version.
-    async fn register(
+    async fn register_uncached(
         &self,
         subject: &str,
         new: &NewSchema,
@@ -117,7 +136,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn schema_id_by_hash(&self, hash: &str) -> Result<Option<i64>>;
     async fn max_schema_id(&self) -> Result<i64>;
     /// The version of `subject` holding the schema with `hash` (newest first).
-    async fn lookup(
+    async fn lookup_uncached(
         &self,
         subject: &str,
         hash: &str,
@@ -148,10 +167,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The concrete version a reference names (`-1` = latest live), if it exists.
     async fn reference_version(&self, subject: &str, version: i32) -> Result<Option<i32>>;
 
-    async fn config(&self, subject: Option<&str>) -> Result<Option<ConfigRecord>>;
+    /// The config row of a subject (or the global one), read from the database.
+    async fn config_uncached(&self, subject: Option<&str>) -> Result<Option<ConfigRecord>>;
     async fn set_config(&self, subject: Option<&str>, config: &ConfigRecord) -> Result<()>;
     async fn delete_config(&self, subject: Option<&str>) -> Result<Option<ConfigRecord>>;
-    async fn mode(&self, subject: Option<&str>) -> Result<Option<String>>;
+    /// The mode row of a subject (or the global one), read from the database.
+    async fn mode_uncached(&self, subject: Option<&str>) -> Result<Option<String>>;
     async fn set_mode(&self, subject: Option<&str>, mode: &str) -> Result<()>;
     async fn delete_mode(&self, subject: Option<&str>) -> Result<Option<String>>;
     /// Whether any version exists (of `subject`, or at all).
@@ -161,14 +182,142 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Schema by id through the cache.
     async fn schema_by_id(&self, id: i64) -> Result<Option<Arc<SchemaRecord>>> {
-        if let Some(hit) = self.cache().get(id) {
+        let map = &self.caches().schemas;
+        if let Some(hit) = map.get(&id) {
             return Ok(Some(hit));
         }
-        match self.schema_by_id_uncached(id).await? {
-            Some(rec) => Ok(Some(self.cache().insert(rec))),
-            None => Ok(None),
-        }
+        let ticket = map.ticket();
+        let Some(rec) = self.schema_by_id_uncached(id).await? else {
+            return Ok(None);
+        };
+        let rec = Arc::new(rec);
+        map.fill(ticket, id, rec.clone());
+        Ok(Some(rec))
     }
+
+    /// [`Store::register_uncached`], answered from the cache when the schema is known to be a
+    /// live version of the subject already.
+    async fn register(
+        &self,
+        subject: &str,
+        new: &NewSchema,
+        import: Option<ImportIds>,
+        previous: i64,
+        check: CompatCheck<'_>,
+    ) -> Result<Registered> {
+        let lookups = &self.caches().lookups;
+        if let Some(live) = lookups
+            .read(subject, |m| m.get(&new.hash).copied())
+            .flatten()
+        {
+            if let Some(imp) = import
+                && imp.id != live.id
+            {
+                return Err(already_registered(live.id, imp.id));
+            }
+            return Ok(Registered {
+                id: live.id,
+                version: live.version,
+                ts: live.ts,
+                created: false,
+            });
+        }
+        let ticket = lookups.ticket();
+        let reg = self
+            .register_uncached(subject, new, import, previous, check)
+            .await?;
+        // A new version invalidated the subject (and `ticket`); an existing one is cached.
+        if !reg.created {
+            let live = LiveVersion {
+                id: reg.id,
+                version: reg.version,
+                ts: reg.ts,
+            };
+            lookups.update(ticket, subject.to_owned(), |m| {
+                m.get_or_insert_with(HashMap::new)
+                    .insert(new.hash.clone(), live);
+            });
+        }
+        Ok(reg)
+    }
+
+    /// The newest live version of `subject` holding the schema with `hash`, through the cache.
+    async fn lookup(&self, subject: &str, hash: &str) -> Result<Option<VersionRecord>> {
+        let lookups = &self.caches().lookups;
+        if let Some(live) = lookups.read(subject, |m| m.get(hash).copied()).flatten()
+            && let Some(schema) = self.schema_by_id(live.id).await?
+        {
+            return Ok(Some(VersionRecord {
+                subject: subject.to_owned(),
+                version: live.version,
+                deleted: false,
+                ts: live.ts,
+                schema,
+            }));
+        }
+        let ticket = lookups.ticket();
+        let found = self.lookup_uncached(subject, hash, false).await?;
+        if let Some(v) = &found {
+            let live = LiveVersion {
+                id: v.schema.id,
+                version: v.version,
+                ts: v.ts,
+            };
+            lookups.update(ticket, subject.to_owned(), |m| {
+                m.get_or_insert_with(HashMap::new)
+                    .insert(hash.to_owned(), live);
+            });
+        }
+        Ok(found)
+    }
+
+    /// The newest live version of `subject`, parsed, through the cache.
+    async fn latest(&self, subject: &str) -> Result<Option<Arc<ParsedVersion>>> {
+        let map = &self.caches().latest;
+        if let Some(hit) = map.get(subject) {
+            return Ok(hit);
+        }
+        let ticket = map.ticket();
+        let latest = match self.live_versions(subject, 1).await?.into_iter().next() {
+            Some(v) => Some(Arc::new(ParsedVersion::parse(v)?)),
+            None => None,
+        };
+        map.fill(ticket, subject.to_owned(), latest.clone());
+        Ok(latest)
+    }
+
+    /// The config row of a subject (or the global one) through the cache.
+    async fn config(&self, subject: Option<&str>) -> Result<Option<ConfigRecord>> {
+        let map = &self.caches().config;
+        let key = subject.unwrap_or("");
+        if let Some(hit) = map.get(key) {
+            return Ok(hit);
+        }
+        let ticket = map.ticket();
+        let rec = self.config_uncached(subject).await?;
+        map.fill(ticket, key.to_owned(), rec.clone());
+        Ok(rec)
+    }
+
+    /// The mode row of a subject (or the global one) through the cache.
+    async fn mode(&self, subject: Option<&str>) -> Result<Option<String>> {
+        let map = &self.caches().mode;
+        let key = subject.unwrap_or("");
+        if let Some(hit) = map.get(key) {
+            return Ok(hit);
+        }
+        let ticket = map.ticket();
+        let mode = self.mode_uncached(subject).await?;
+        map.fill(ticket, key.to_owned(), mode.clone());
+        Ok(mode)
+    }
+}
+
+/// The 42207 of an import whose id is not the one the content already has.
+pub(crate) fn already_registered(id: i64, input: i64) -> Error {
+    Error::IdDoesNotMatch(format!(
+        "Schema already registered with id {id} instead of input id {input}"
+    ))
 }
 
 /// Opens the store a URL names (`postgres://…` or `sqlite://path`) and runs its migrations.
@@ -196,52 +345,6 @@ pub fn redact(url: &str) -> String {
             }
         }
         _ => url.to_owned(),
-    }
-}
-
-/// Schemas by id, shared by all requests of a process.
-#[derive(Debug, Default)]
-pub struct SchemaCache {
-    map: RwLock<HashMap<i64, Arc<SchemaRecord>>>,
-}
-
-/// Entries kept before the cache starts over (ids are cheap to reload).
-const CACHE_CAPACITY: usize = 100_000;
-
-impl SchemaCache {
-    pub fn get(&self, id: i64) -> Option<Arc<SchemaRecord>> {
-        self.map.read().ok()?.get(&id).cloned()
-    }
-
-    pub fn insert(&self, rec: SchemaRecord) -> Arc<SchemaRecord> {
-        let rec = Arc::new(rec);
-        if let Ok(mut map) = self.map.write() {
-            if map.len() >= CACHE_CAPACITY {
-                map.clear();
-            }
-            map.insert(rec.id, rec.clone());
-        }
-        rec
-    }
-
-    pub fn remove(&self, id: i64) {
-        if let Ok(mut map) = self.map.write() {
-            map.remove(&id);
-        }
-    }
-
-    pub fn clear(&self) {
-        if let Ok(mut map) = self.map.write() {
-            map.clear();
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.map.read().map(|m| m.len()).unwrap_or(0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

@@ -1,9 +1,10 @@
 //! PostgreSQL store: the production backend. Writers of one subject serialise on the
-//! subject's row (`SELECT … FOR UPDATE`); ids come from a sequence; permanent deletes are
-//! announced with NOTIFY so every process sharing the database drops them from its cache.
+//! subject's row (`SELECT … FOR UPDATE`); ids come from a sequence; every write announces
+//! what it changed with NOTIFY (in its transaction) so every process sharing the database
+//! drops it from its caches.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -19,14 +20,18 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[(
     include_str!("../../../../migrations/postgres/0001_initial.sql"),
 )];
 
-/// Channel on which processes tell each other about removed schema ids.
+/// Channel on which processes tell each other what their writes changed
+/// ([`Change::payload`]).
 pub const CHANNEL: &str = "herald_registry";
+
+/// Wait between attempts to listen again after the connection was lost.
+const RELISTEN_DELAY: Duration = Duration::from_millis(500);
 
 /// The PostgreSQL backend.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
-    cache: Arc<SchemaCache>,
+    caches: Arc<Caches>,
 }
 
 const SCHEMA_COLS: &str = "s.id, s.schema_type, s.schema, s.refs";
@@ -70,7 +75,7 @@ impl PgStore {
             .await?;
         let store = Self {
             pool,
-            cache: Arc::new(SchemaCache::default()),
+            caches: Arc::new(Caches::default()),
         };
         store.spawn_listener().await?;
         Ok(store)
@@ -82,28 +87,31 @@ impl PgStore {
     }
 
     async fn spawn_listener(&self) -> Result<()> {
-        let mut listener = PgListener::connect_with(&self.pool).await?;
-        listener.listen(CHANNEL).await?;
-        let cache = Arc::downgrade(&self.cache);
-        tokio::spawn(async move {
-            loop {
-                let msg = listener.try_recv().await;
-                let Some(cache) = cache.upgrade() else { return };
-                match msg {
-                    Ok(Some(n)) => match n.payload().parse::<i64>() {
-                        Ok(id) => cache.remove(id),
-                        Err(_) => cache.clear(),
-                    },
-                    // The connection dropped: notifications may be lost, forget everything.
-                    Ok(None) => cache.clear(),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "registry listener failed; retrying");
-                        cache.clear();
-                        tokio::time::sleep(Duration::from_millis(500)).await;
-                    }
-                }
-            }
-        });
+        let listener = listen(&self.pool).await?;
+        tokio::spawn(follow(
+            listener,
+            self.pool.clone(),
+            Arc::downgrade(&self.caches),
+        ));
+        Ok(())
+    }
+
+    /// Announces `changes` to every process (delivered when the transaction commits), commits,
+    /// and applies them to this process's caches.
+    async fn finish(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        changes: &[Change],
+    ) -> Result<()> {
+        for c in changes {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(c.payload())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.caches.apply_all(changes);
         Ok(())
     }
 
@@ -183,14 +191,14 @@ impl PgStore {
     }
 
     /// After rows of `subject_versions` were removed: drops schemas no version uses any more
-    /// (announcing them to every process) and, when the subject has no version left, its row,
-    /// config and mode.
+    /// and, when the subject has no version left, its row, config and mode. Returns what
+    /// changed, the subject's versions included.
     async fn cleanup_after_permanent(
-        &self,
         conn: &mut PgConnection,
         subject: &str,
         ids: &[i64],
-    ) -> Result<()> {
+    ) -> Result<Vec<Change>> {
+        let mut changes = vec![Change::Subject(subject.to_owned())];
         for id in ids {
             let gone = sqlx::query(
                 "DELETE FROM schemas WHERE id = $1 AND NOT EXISTS \
@@ -200,11 +208,7 @@ impl PgStore {
             .fetch_optional(&mut *conn)
             .await?;
             if gone.is_some() {
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(CHANNEL)
-                    .bind(id.to_string())
-                    .execute(&mut *conn)
-                    .await?;
+                changes.push(Change::Schema(*id));
             }
         }
         let left: bool =
@@ -220,8 +224,55 @@ impl PgStore {
                     .execute(&mut *conn)
                     .await?;
             }
+            changes.push(Change::Config(Some(subject.to_owned())));
+            changes.push(Change::Mode(Some(subject.to_owned())));
         }
-        Ok(())
+        Ok(changes)
+    }
+}
+
+async fn listen(pool: &PgPool) -> Result<PgListener> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    // Report a lost connection at once (the caches must stop trusting themselves then),
+    // rather than after reconnecting.
+    listener.eager_reconnect(false);
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Applies the changes other processes announce. While the connection is lost, changes go
+/// unheard: the caches are suspended until a new connection listens, then start empty.
+async fn follow(mut listener: PgListener, pool: PgPool, caches: Weak<Caches>) {
+    loop {
+        let msg = listener.try_recv().await;
+        let Some(c) = caches.upgrade() else { return };
+        match msg {
+            Ok(Some(n)) => match Change::from_payload(n.payload()) {
+                Some(change) => c.apply(&change),
+                None => c.clear(),
+            },
+            Ok(None) | Err(_) => {
+                if let Err(e) = msg {
+                    tracing::warn!(error = %e, "registry listener failed; listening again");
+                }
+                c.suspend();
+                drop(c);
+                listener = loop {
+                    match listen(&pool).await {
+                        Ok(l) => break l,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "registry listener cannot reconnect; retrying");
+                            tokio::time::sleep(RELISTEN_DELAY).await;
+                        }
+                    }
+                    if caches.strong_count() == 0 {
+                        return;
+                    }
+                };
+                let Some(c) = caches.upgrade() else { return };
+                c.clear();
+            }
+        }
     }
 }
 
@@ -235,8 +286,8 @@ impl Store for PgStore {
         "postgres"
     }
 
-    fn cache(&self) -> &SchemaCache {
-        &self.cache
+    fn caches(&self) -> &Caches {
+        &self.caches
     }
 
     async fn health(&self) -> Result<()> {
@@ -244,7 +295,7 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn register(
+    async fn register_uncached(
         &self,
         subject: &str,
         new: &NewSchema,
@@ -261,7 +312,7 @@ impl Store for PgStore {
 
         // Idempotent: the same schema already a live version of this subject.
         let existing = sqlx::query(
-            "SELECT sv.version, s.id FROM subject_versions sv JOIN schemas s ON s.id = sv.schema_id \
+            "SELECT sv.version, s.id, sv.created_at FROM subject_versions sv JOIN schemas s ON s.id = sv.schema_id \
              WHERE sv.subject = $1 AND s.hash = $2 AND NOT sv.deleted ORDER BY sv.version DESC LIMIT 1",
         )
         .bind(subject)
@@ -269,19 +320,18 @@ impl Store for PgStore {
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(row) = existing {
-            let (version, id): (i32, i64) = (row.try_get(0)?, row.try_get(1)?);
+            let (version, id, ts): (i32, i64, i64) =
+                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
             if let Some(imp) = import
                 && imp.id != id
             {
-                return Err(Error::IdDoesNotMatch(format!(
-                    "Schema already registered with id {id} instead of input id {}",
-                    imp.id
-                )));
+                return Err(already_registered(id, imp.id));
             }
             tx.commit().await?;
             return Ok(Registered {
                 id,
                 version,
+                ts,
                 created: false,
             });
         }
@@ -322,10 +372,7 @@ impl Store for PgStore {
                     }
                     (Some(_), _) => imp.id,
                     (None, Some(other)) => {
-                        return Err(Error::IdDoesNotMatch(format!(
-                            "Schema already registered with id {other} instead of input id {}",
-                            imp.id
-                        )));
+                        return Err(already_registered(other, imp.id));
                     }
                     (None, None) => {
                         self.insert_schema(&mut tx, imp.id, new, now).await?;
@@ -406,10 +453,12 @@ impl Store for PgStore {
         .bind(version)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.finish(tx, &[Change::Subject(subject.to_owned())])
+            .await?;
         Ok(Registered {
             id,
             version,
+            ts: now,
             created: true,
         })
     }
@@ -439,7 +488,7 @@ impl Store for PgStore {
         Ok(row.try_get(0)?)
     }
 
-    async fn lookup(
+    async fn lookup_uncached(
         &self,
         subject: &str,
         hash: &str,
@@ -560,11 +609,8 @@ impl Store for PgStore {
                 .execute(&mut *tx)
                 .await?;
             let ids: Vec<i64> = all.iter().map(|v| v.2).collect();
-            self.cleanup_after_permanent(&mut tx, subject, &ids).await?;
-            tx.commit().await?;
-            for id in ids {
-                self.cache.remove(id);
-            }
+            let changes = Self::cleanup_after_permanent(&mut tx, subject, &ids).await?;
+            self.finish(tx, &changes).await?;
             Ok(all.iter().map(|v| v.0).collect())
         } else {
             if live.is_empty() {
@@ -579,7 +625,8 @@ impl Store for PgStore {
                 .bind(subject)
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await?;
+            self.finish(tx, &[Change::Subject(subject.to_owned())])
+                .await?;
             Ok(live)
         }
     }
@@ -624,10 +671,8 @@ impl Store for PgStore {
                 .bind(version)
                 .execute(&mut *tx)
                 .await?;
-            self.cleanup_after_permanent(&mut tx, subject, &[id])
-                .await?;
-            tx.commit().await?;
-            self.cache.remove(id);
+            let changes = Self::cleanup_after_permanent(&mut tx, subject, &[id]).await?;
+            self.finish(tx, &changes).await?;
         } else {
             if deleted {
                 return Err(Error::VersionSoftDeleted(subject.to_owned(), version));
@@ -642,7 +687,8 @@ impl Store for PgStore {
             .bind(version)
             .execute(&mut *tx)
             .await?;
-            tx.commit().await?;
+            self.finish(tx, &[Change::Subject(subject.to_owned())])
+                .await?;
         }
         Ok(version)
     }
@@ -698,7 +744,7 @@ impl Store for PgStore {
         Ok(row.try_get(0)?)
     }
 
-    async fn config(&self, subject: Option<&str>) -> Result<Option<ConfigRecord>> {
+    async fn config_uncached(&self, subject: Option<&str>) -> Result<Option<ConfigRecord>> {
         let row =
             sqlx::query("SELECT compatibility, normalize, policy FROM config WHERE subject = $1")
                 .bind(key(subject))
@@ -715,6 +761,7 @@ impl Store for PgStore {
     }
 
     async fn set_config(&self, subject: Option<&str>, c: &ConfigRecord) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
         // Fields left out of an update keep their value, as in Confluent.
         sqlx::query(
             "INSERT INTO config (subject, compatibility, normalize, policy) VALUES ($1, $2, $3, $4) \
@@ -727,18 +774,22 @@ impl Store for PgStore {
         .bind(&c.compatibility)
         .bind(c.normalize)
         .bind(&c.policy)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        self.finish(tx, &[Change::Config(subject.map(str::to_owned))])
+            .await
     }
 
     async fn delete_config(&self, subject: Option<&str>) -> Result<Option<ConfigRecord>> {
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "DELETE FROM config WHERE subject = $1 RETURNING compatibility, normalize, policy",
         )
         .bind(key(subject))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
+        self.finish(tx, &[Change::Config(subject.map(str::to_owned))])
+            .await?;
         row.map(|r| {
             Ok(ConfigRecord {
                 compatibility: r.try_get(0)?,
@@ -749,7 +800,7 @@ impl Store for PgStore {
         .transpose()
     }
 
-    async fn mode(&self, subject: Option<&str>) -> Result<Option<String>> {
+    async fn mode_uncached(&self, subject: Option<&str>) -> Result<Option<String>> {
         let row = sqlx::query("SELECT mode FROM mode WHERE subject = $1")
             .bind(key(subject))
             .fetch_optional(&self.pool)
@@ -758,21 +809,26 @@ impl Store for PgStore {
     }
 
     async fn set_mode(&self, subject: Option<&str>, mode: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO mode (subject, mode) VALUES ($1, $2) \
              ON CONFLICT (subject) DO UPDATE SET mode = EXCLUDED.mode",
         )
         .bind(key(subject))
         .bind(mode)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        self.finish(tx, &[Change::Mode(subject.map(str::to_owned))])
+            .await
     }
 
     async fn delete_mode(&self, subject: Option<&str>) -> Result<Option<String>> {
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query("DELETE FROM mode WHERE subject = $1 RETURNING mode")
             .bind(key(subject))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
+            .await?;
+        self.finish(tx, &[Change::Mode(subject.map(str::to_owned))])
             .await?;
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }

@@ -1,7 +1,7 @@
 //! SQLite store: the embedded default. SQLite has one writer at a time; this process
 //! serialises its write transactions on a mutex and opens them with `BEGIN IMMEDIATE`, so a
 //! transaction never has to upgrade its lock (and reads go on in parallel, in WAL mode).
-//! One SQLite file is meant for one registry process.
+//! One SQLite file is meant for one registry process: its caches hear only its own writes.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -26,7 +26,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[(
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    cache: Arc<SchemaCache>,
+    caches: Arc<Caches>,
     writer: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -75,7 +75,7 @@ impl SqliteStore {
             .await?;
         Ok(Self {
             pool,
-            cache: Arc::new(SchemaCache::default()),
+            caches: Arc::new(Caches::default()),
             writer: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
@@ -94,6 +94,17 @@ impl SqliteStore {
         let guard = self.writer.lock().await;
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok((guard, tx))
+    }
+
+    /// Commits and applies `changes` to the caches.
+    async fn finish(
+        &self,
+        tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+        changes: &[Change],
+    ) -> Result<()> {
+        tx.commit().await?;
+        self.caches.apply_all(changes);
+        Ok(())
     }
 
     async fn lock_subject(conn: &mut SqliteConnection, subject: &str) -> Result<Option<i32>> {
@@ -172,14 +183,14 @@ impl SqliteStore {
     }
 
     /// After rows of `subject_versions` were removed: drops schemas no version uses any more
-    /// (announcing them to every process) and, when the subject has no version left, its row,
-    /// config and mode.
+    /// and, when the subject has no version left, its row, config and mode. Returns what
+    /// changed, the subject's versions included.
     async fn cleanup_after_permanent(
-        &self,
         conn: &mut SqliteConnection,
         subject: &str,
         ids: &[i64],
-    ) -> Result<()> {
+    ) -> Result<Vec<Change>> {
+        let mut changes = vec![Change::Subject(subject.to_owned())];
         for id in ids {
             let gone = sqlx::query(
                 "DELETE FROM schemas WHERE id = $1 AND NOT EXISTS \
@@ -188,7 +199,9 @@ impl SqliteStore {
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?;
-            let _ = gone;
+            if gone.is_some() {
+                changes.push(Change::Schema(*id));
+            }
         }
         let left: bool =
             sqlx::query("SELECT EXISTS (SELECT 1 FROM subject_versions WHERE subject = $1)")
@@ -203,8 +216,10 @@ impl SqliteStore {
                     .execute(&mut *conn)
                     .await?;
             }
+            changes.push(Change::Config(Some(subject.to_owned())));
+            changes.push(Change::Mode(Some(subject.to_owned())));
         }
-        Ok(())
+        Ok(changes)
     }
 }
 
@@ -218,8 +233,8 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    fn cache(&self) -> &SchemaCache {
-        &self.cache
+    fn caches(&self) -> &Caches {
+        &self.caches
     }
 
     async fn health(&self) -> Result<()> {
@@ -227,7 +242,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn register(
+    async fn register_uncached(
         &self,
         subject: &str,
         new: &NewSchema,
@@ -244,7 +259,7 @@ impl Store for SqliteStore {
 
         // Idempotent: the same schema already a live version of this subject.
         let existing = sqlx::query(
-            "SELECT sv.version, s.id FROM subject_versions sv JOIN schemas s ON s.id = sv.schema_id \
+            "SELECT sv.version, s.id, sv.created_at FROM subject_versions sv JOIN schemas s ON s.id = sv.schema_id \
              WHERE sv.subject = $1 AND s.hash = $2 AND NOT sv.deleted ORDER BY sv.version DESC LIMIT 1",
         )
         .bind(subject)
@@ -252,19 +267,18 @@ impl Store for SqliteStore {
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(row) = existing {
-            let (version, id): (i32, i64) = (row.try_get(0)?, row.try_get(1)?);
+            let (version, id, ts): (i32, i64, i64) =
+                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
             if let Some(imp) = import
                 && imp.id != id
             {
-                return Err(Error::IdDoesNotMatch(format!(
-                    "Schema already registered with id {id} instead of input id {}",
-                    imp.id
-                )));
+                return Err(already_registered(id, imp.id));
             }
             tx.commit().await?;
             return Ok(Registered {
                 id,
                 version,
+                ts,
                 created: false,
             });
         }
@@ -305,10 +319,7 @@ impl Store for SqliteStore {
                     }
                     (Some(_), _) => imp.id,
                     (None, Some(other)) => {
-                        return Err(Error::IdDoesNotMatch(format!(
-                            "Schema already registered with id {other} instead of input id {}",
-                            imp.id
-                        )));
+                        return Err(already_registered(other, imp.id));
                     }
                     (None, None) => {
                         self.insert_schema(&mut tx, imp.id, new, now).await?;
@@ -379,10 +390,12 @@ impl Store for SqliteStore {
         .bind(version)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.finish(tx, &[Change::Subject(subject.to_owned())])
+            .await?;
         Ok(Registered {
             id,
             version,
+            ts: now,
             created: true,
         })
     }
@@ -412,7 +425,7 @@ impl Store for SqliteStore {
         Ok(row.try_get(0)?)
     }
 
-    async fn lookup(
+    async fn lookup_uncached(
         &self,
         subject: &str,
         hash: &str,
@@ -533,11 +546,8 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
             let ids: Vec<i64> = all.iter().map(|v| v.2).collect();
-            self.cleanup_after_permanent(&mut tx, subject, &ids).await?;
-            tx.commit().await?;
-            for id in ids {
-                self.cache.remove(id);
-            }
+            let changes = Self::cleanup_after_permanent(&mut tx, subject, &ids).await?;
+            self.finish(tx, &changes).await?;
             Ok(all.iter().map(|v| v.0).collect())
         } else {
             if live.is_empty() {
@@ -552,7 +562,8 @@ impl Store for SqliteStore {
                 .bind(subject)
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await?;
+            self.finish(tx, &[Change::Subject(subject.to_owned())])
+                .await?;
             Ok(live)
         }
     }
@@ -597,10 +608,8 @@ impl Store for SqliteStore {
                 .bind(version)
                 .execute(&mut *tx)
                 .await?;
-            self.cleanup_after_permanent(&mut tx, subject, &[id])
-                .await?;
-            tx.commit().await?;
-            self.cache.remove(id);
+            let changes = Self::cleanup_after_permanent(&mut tx, subject, &[id]).await?;
+            self.finish(tx, &changes).await?;
         } else {
             if deleted {
                 return Err(Error::VersionSoftDeleted(subject.to_owned(), version));
@@ -615,7 +624,8 @@ impl Store for SqliteStore {
             .bind(version)
             .execute(&mut *tx)
             .await?;
-            tx.commit().await?;
+            self.finish(tx, &[Change::Subject(subject.to_owned())])
+                .await?;
         }
         Ok(version)
     }
@@ -671,7 +681,7 @@ impl Store for SqliteStore {
         Ok(row.try_get(0)?)
     }
 
-    async fn config(&self, subject: Option<&str>) -> Result<Option<ConfigRecord>> {
+    async fn config_uncached(&self, subject: Option<&str>) -> Result<Option<ConfigRecord>> {
         let row =
             sqlx::query("SELECT compatibility, normalize, policy FROM config WHERE subject = $1")
                 .bind(key(subject))
@@ -702,6 +712,8 @@ impl Store for SqliteStore {
         .bind(&c.policy)
         .execute(&self.pool)
         .await?;
+        self.caches
+            .apply(&Change::Config(subject.map(str::to_owned)));
         Ok(())
     }
 
@@ -712,6 +724,8 @@ impl Store for SqliteStore {
         .bind(key(subject))
         .fetch_optional(&self.pool)
         .await?;
+        self.caches
+            .apply(&Change::Config(subject.map(str::to_owned)));
         row.map(|r| {
             Ok(ConfigRecord {
                 compatibility: r.try_get(0)?,
@@ -722,7 +736,7 @@ impl Store for SqliteStore {
         .transpose()
     }
 
-    async fn mode(&self, subject: Option<&str>) -> Result<Option<String>> {
+    async fn mode_uncached(&self, subject: Option<&str>) -> Result<Option<String>> {
         let row = sqlx::query("SELECT mode FROM mode WHERE subject = $1")
             .bind(key(subject))
             .fetch_optional(&self.pool)
@@ -739,6 +753,7 @@ impl Store for SqliteStore {
         .bind(mode)
         .execute(&self.pool)
         .await?;
+        self.caches.apply(&Change::Mode(subject.map(str::to_owned)));
         Ok(())
     }
 
@@ -747,6 +762,7 @@ impl Store for SqliteStore {
             .bind(key(subject))
             .fetch_optional(&self.pool)
             .await?;
+        self.caches.apply(&Change::Mode(subject.map(str::to_owned)));
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
