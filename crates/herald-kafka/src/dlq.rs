@@ -11,12 +11,12 @@
 
 use std::time::{Duration, Instant};
 
-use herald_core::Headers;
 pub use herald_core::dead_letters::{DeadLetterEntry, ReplayReport, Selection};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::message::{Headers as _, Message};
+use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
+use crate::record::{headers_of, key_of};
 use crate::{KafkaConfig, KafkaError, KafkaPublisher, topics};
 
 /// The consumer group that remembers what was replayed.
@@ -197,16 +197,11 @@ fn drain(consumer: &BaseConsumer, dlq: &str) -> Result<Vec<Record>, KafkaError> 
             Some(Ok(m)) => {
                 idle_since = Instant::now();
                 next.insert(m.partition(), m.offset() + 1);
-                let mut headers = Headers::new();
-                for h in m.headers().iter().flat_map(|hs| hs.iter()) {
-                    if let Some(v) = h.value {
-                        headers.insert(h.key.to_owned(), String::from_utf8_lossy(v).into_owned());
-                    }
-                }
+                let headers = headers_of(&m);
                 out.push(Record {
                     partition: m.partition(),
                     offset: m.offset(),
-                    key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                    key: key_of(&m),
                     entry: DeadLetterEntry::from_headers(
                         origin,
                         headers,

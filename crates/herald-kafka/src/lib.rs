@@ -31,6 +31,7 @@ pub mod dlq;
 mod error;
 mod offsets;
 mod publisher;
+mod record;
 mod subscriber;
 pub mod topics;
 pub mod wire;

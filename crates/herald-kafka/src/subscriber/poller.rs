@@ -9,13 +9,14 @@ use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use herald_core::{Headers, IncomingMessage};
+use herald_core::IncomingMessage;
 use rdkafka::consumer::{CommitMode, Consumer};
-use rdkafka::message::{BorrowedMessage, Headers as _, Message};
+use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::context::{HeraldConsumer, commit_sync, position_list};
 use super::state::{Pending, Shared, Tp};
+use crate::record::{headers_of, key_of};
 use crate::{DUE_AT, topics, wire};
 
 pub(crate) struct Poller {
@@ -126,15 +127,8 @@ impl Poller {
     fn pending(&self, m: &BorrowedMessage<'_>) -> Option<Pending> {
         let tp: Tp = (Arc::from(m.topic()), m.partition());
         let epoch = self.shared.epoch(&tp)?;
-        let key = m.key().map(|k| String::from_utf8_lossy(k).into_owned());
-        let mut headers = Headers::new();
-        if let Some(hs) = m.headers() {
-            for h in hs.iter() {
-                if let Some(v) = h.value {
-                    headers.insert(h.key.to_owned(), String::from_utf8_lossy(v).into_owned());
-                }
-            }
-        }
+        let key = key_of(m);
+        let headers = headers_of(m);
         let (_, payload) = wire::unframe(m.payload().unwrap_or_default());
         Some(Pending {
             gate: self.shared.gate_of(&tp, key.as_deref()),
