@@ -342,3 +342,65 @@ async fn a_malformed_record_is_dead_lettered_intact_and_the_stream_goes_on() {
     );
     assert!(dead[0].reason.is_some(), "{:?}", dead[0]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn shutdown_commits_what_finished_and_hands_back_the_rest() {
+    init_tracing();
+    let topic = topic("shutdown", 1).await;
+    publish_steps(&topic, 4, 5).await;
+    let group = unique("group");
+    // One store for both workers, as Redis or PostgreSQL would be for two processes.
+    let store = Arc::new(MemoryIdempotencyStore::new());
+    let run_worker = |probe: Arc<Probe>, timeout: Duration| {
+        let subscriber = KafkaSubscriber::builder(&config(), &group)
+            .topic(&topic)
+            .build()
+            .expect("subscriber");
+        let worker = Worker::builder()
+            .handler(Record::new(3))
+            .extension(probe)
+            .idempotency_store(store.clone())
+            .concurrency(4)
+            .shutdown_timeout(timeout)
+            .build();
+        let (stop, signal) = shutdown();
+        (stop, tokio::spawn(worker.run(subscriber, signal)))
+    };
+
+    // Slow handlers, and a shutdown deadline shorter than one of them.
+    let slow = Probe::new();
+    *slow.work.lock().expect("lock") = Duration::from_millis(400);
+    let (stop, run) = run_worker(slow.clone(), Duration::from_millis(100));
+    wait_for(Duration::from_secs(30), "a few steps", || {
+        slow.done_count() >= 4
+    })
+    .await;
+    stop.send(()).ok();
+    let report = run.await.expect("worker");
+    assert!(!report.drained, "the deadline passed with handlers running");
+    assert!(report.handed_back >= 1, "{report:?}");
+    let done_first = slow.done_count();
+    let (committed, ends) = committed_and_ends(&group, &topic);
+    // Keys interleave in the partition: the commit stops at the first unfinished offset,
+    // which may lie before steps of other keys that finished.
+    assert!(
+        committed[&0] >= 1 && committed[&0] <= done_first as i64,
+        "committed {} with {done_first} finished",
+        committed[&0]
+    );
+    assert!(committed[&0] < ends[&0]);
+
+    // The next worker of the group takes up where the first stopped.
+    let next = Probe::new();
+    let (stop, run) = run_worker(next.clone(), Duration::from_secs(5));
+    wait_for(Duration::from_secs(30), "the rest", || {
+        next.done_count() == 20 - done_first
+    })
+    .await;
+    stop.send(()).ok();
+    run.await.expect("worker");
+    let (committed, ends) = committed_and_ends(&group, &topic);
+    assert_eq!(committed, ends);
+    // Finished steps after the first commit came again and were skipped, not run twice.
+    assert_eq!(slow.done_count() + next.done_count(), 20);
+}
