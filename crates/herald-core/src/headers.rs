@@ -10,6 +10,12 @@ pub const SCHEMA_VERSION: &str = "herald-schema-version";
 pub const PARTITION_KEY: &str = "herald-partition-key";
 /// The event id (UUIDv7).
 pub const EVENT_ID: &str = "herald-event-id";
+/// The aggregate the event belongs to.
+pub const AGGREGATE_ID: &str = "herald-aggregate-id";
+/// When the event was created (RFC 3339, UTC).
+pub const TIMESTAMP: &str = "herald-timestamp";
+/// What idempotent handlers deduplicate on.
+pub const IDEMPOTENCY_KEY: &str = "herald-idempotency-key";
 /// Correlation id, shared by every event caused by one original request.
 pub const CORRELATION_ID: &str = "herald-correlation-id";
 /// The event id of the event whose handler published this one.

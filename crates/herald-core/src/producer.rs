@@ -100,8 +100,9 @@ impl Producer {
     }
 }
 
-/// The envelope fields that transports expose as native headers, so consumers can route
-/// or filter without parsing the payload.
+/// The envelope fields that transports expose as native headers, so consumers can route,
+/// filter or deduplicate without parsing the payload (the partition key travels as the
+/// message key).
 pub(crate) fn routing_headers(meta: &EnvelopeMeta) -> crate::Headers {
     let mut h = crate::Headers::new();
     h.insert(headers::EVENT_ID.into(), meta.event_id.to_string());
@@ -113,6 +114,12 @@ pub(crate) fn routing_headers(meta: &EnvelopeMeta) -> crate::Headers {
     h.insert(
         headers::CORRELATION_ID.into(),
         meta.correlation_id.to_string(),
+    );
+    h.insert(headers::AGGREGATE_ID.into(), meta.aggregate_id.clone());
+    h.insert(headers::TIMESTAMP.into(), meta.timestamp.to_rfc3339());
+    h.insert(
+        headers::IDEMPOTENCY_KEY.into(),
+        meta.idempotency_key.clone(),
     );
     if let Some(causation) = meta.causation_id {
         h.insert(headers::CAUSATION_ID.into(), causation.to_string());

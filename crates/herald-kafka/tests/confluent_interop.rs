@@ -145,7 +145,18 @@ async fn confluent_json_deserializer_reads_events_herald_produced_in_the_wire_fo
             g["key"], v["partition_key"],
             "the Kafka key is the partition key"
         );
-        assert_eq!(g["headers"]["herald-event-id"], v["event_id"]);
+        // The envelope's fields travel as Kafka headers too.
+        for field in [
+            "event_id",
+            "event_type",
+            "aggregate_id",
+            "correlation_id",
+            "idempotency_key",
+        ] {
+            let header = format!("herald-{}", field.replace('_', "-"));
+            assert_eq!(g["headers"][&header], v[field], "{header}");
+        }
+        assert_eq!(g["headers"]["herald-schema-version"], "1");
     }
 
     // herald's own worker reads the framed records too.

@@ -37,6 +37,7 @@ pub(crate) fn commit_sync(consumer: &HeraldConsumer, positions: &[(Tp, i64)]) {
     let Ok(list) = position_list(positions) else {
         return;
     };
+    tracing::trace!(?positions, "committing and waiting");
     match consumer.commit(&list, CommitMode::Sync) {
         Ok(()) => tracing::debug!(partitions = positions.len(), "offsets committed"),
         Err(e) => {

@@ -232,6 +232,7 @@ impl Poller {
         if positions.is_empty() {
             return;
         }
+        tracing::trace!(?positions, "committing");
         match position_list(&positions) {
             Ok(list) => {
                 if let Err(e) = self.consumer.commit(&list, CommitMode::Async) {
