@@ -169,8 +169,7 @@ async fn confluent_json_deserializer_reads_events_herald_produced_in_the_wire_fo
         .handler(Collect)
         .extension(seen.clone())
         .build();
-    let (stop, signal) = shutdown();
-    let run = tokio::spawn(worker.run(subscriber, signal));
+    let (stop, run) = spawn_worker(worker, subscriber);
     wait_for(Duration::from_secs(30), "the worker to read 5", || {
         seen.lock().expect("lock").len() == 5
     })

@@ -63,8 +63,7 @@ async fn events_of_a_key_stay_in_order_while_eight_partitions_run_in_parallel() 
         .extension(probe.clone())
         .concurrency(32)
         .build();
-    let (stop, signal) = shutdown();
-    let run = tokio::spawn(worker.run(subscriber, signal));
+    let (stop, run) = spawn_worker(worker, subscriber);
     let mut lag_seen = false;
     wait_for(Duration::from_secs(90), "every step", || {
         lag_seen |= !lag.get().is_empty();
@@ -121,8 +120,7 @@ async fn a_poison_event_goes_through_the_retry_topics_to_the_dlq_and_replays() {
         .idempotency_store(store.clone())
         .build();
     let metrics = worker.metrics();
-    let (stop, signal) = shutdown();
-    let run = tokio::spawn(worker.run(subscriber, signal));
+    let (stop, run) = spawn_worker(worker, subscriber);
 
     wait_for(Duration::from_secs(60), "the dead letter", || {
         metrics.snapshot().dead_lettered == 1
@@ -217,8 +215,7 @@ async fn block_key_retries_in_place_and_keeps_the_key_in_order() {
         .extension(probe.clone())
         .concurrency(8)
         .build();
-    let (stop, signal) = shutdown();
-    let run = tokio::spawn(worker.run(subscriber, signal));
+    let (stop, run) = spawn_worker(worker, subscriber);
     wait_for(Duration::from_secs(60), "every step", || {
         probe.done_count() == 15
     })
@@ -260,8 +257,8 @@ async fn a_second_worker_joining_and_the_first_leaving_lose_nothing() {
             .concurrency(8)
             .build();
         let metrics = worker.metrics();
-        let (stop, signal) = shutdown();
-        (stop, metrics, tokio::spawn(worker.run(subscriber, signal)))
+        let (stop, run) = spawn_worker(worker, subscriber);
+        (stop, metrics, run)
     };
     let total = KEYS * STEPS as usize;
     let (stop_a, metrics_a, run_a) = start(probe.clone());
@@ -318,8 +315,7 @@ async fn a_malformed_record_is_dead_lettered_intact_and_the_stream_goes_on() {
         .extension(probe.clone())
         .build();
     let metrics = worker.metrics();
-    let (stop, signal) = shutdown();
-    let run = tokio::spawn(worker.run(subscriber, signal));
+    let (stop, run) = spawn_worker(worker, subscriber);
     wait_for(Duration::from_secs(30), "the three good steps", || {
         probe.done_count() == 3 && metrics.snapshot().dead_lettered == 1
     })
@@ -363,8 +359,7 @@ async fn shutdown_commits_what_finished_and_hands_back_the_rest() {
             .concurrency(4)
             .shutdown_timeout(timeout)
             .build();
-        let (stop, signal) = shutdown();
-        (stop, tokio::spawn(worker.run(subscriber, signal)))
+        spawn_worker(worker, subscriber)
     };
 
     // Slow handlers, and a shutdown deadline shorter than one of them.

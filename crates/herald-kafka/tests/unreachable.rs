@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Probe, Record, Step, shutdown};
+use common::{Probe, Record, Step, spawn_worker};
 use herald_core::{Event, Producer, PublishError, Worker};
 use herald_kafka::{KafkaConfig, KafkaPublisher, KafkaSubscriber};
 
@@ -54,8 +54,7 @@ async fn a_worker_on_no_broker_waits_and_shuts_down() {
         .extension(probe.clone())
         .shutdown_timeout(Duration::from_secs(5))
         .build();
-    let (stop, signal) = shutdown();
-    let run = tokio::spawn(worker.run(subscriber, signal));
+    let (stop, run) = spawn_worker(worker, subscriber);
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(!run.is_finished(), "still waiting for the broker");
     stop.send(()).ok();

@@ -3,13 +3,14 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashSet};
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use herald_core::{Context, Event, Handler, HandlerError, Jitter, Producer, RetryPolicy};
-use herald_kafka::{KafkaConfig, KafkaPublisher};
+use herald_core::{
+    Context, Event, Handler, HandlerError, Jitter, Producer, RetryPolicy, ShutdownReport, Worker,
+};
+use herald_kafka::{KafkaConfig, KafkaPublisher, KafkaSubscriber};
 use serde::{Deserialize, Serialize};
 
 pub fn brokers() -> String {
@@ -193,15 +194,19 @@ pub async fn wait_for(limit: Duration, what: &str, mut done: impl FnMut() -> boo
     }
 }
 
-/// A shutdown signal for `Worker::run`, and its trigger.
-pub fn shutdown() -> (
+/// Runs `worker` on `subscriber` in a task; send on the returned sender to shut it down.
+pub fn spawn_worker(
+    worker: Worker,
+    subscriber: KafkaSubscriber,
+) -> (
     tokio::sync::oneshot::Sender<()>,
-    impl Future<Output = ()> + Send,
+    tokio::task::JoinHandle<ShutdownReport>,
 ) {
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    (tx, async move {
-        let _ = rx.await;
-    })
+    let (stop, signal) = tokio::sync::oneshot::channel::<()>();
+    let run = tokio::spawn(worker.run(subscriber, async move {
+        let _ = signal.await;
+    }));
+    (stop, run)
 }
 
 /// The committed offsets of `group` on `topic`, and the end of each partition (one past
