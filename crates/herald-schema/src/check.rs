@@ -1,8 +1,12 @@
 //! Levels: which previous versions are compared, in which direction, and how the differences
-//! become a [`Report`]. Also the text entry point, which parses with simd-json.
+//! become a [`Report`]. Also the text entry point, which parses with [`crate::text`] into a
+//! reused arena.
 //! (Parsing and loading the two documents on two threads was tried: on this 2-core machine
 //! under other builds it was slower, so everything runs on the caller's thread.)
 
+use std::cell::RefCell;
+
+use bumpalo::Bump;
 use serde_json::Value;
 
 use crate::diff::{Differ, RawDiff};
@@ -10,6 +14,7 @@ use crate::json::Json;
 use crate::load::{self, LoadError, LoadOptions};
 use crate::message::sentence;
 use crate::model::Schema;
+use crate::text;
 use crate::{
     CompatibilityLevel, Difference, Direction, Policy, ReferenceResolver, Report, SchemaError,
 };
@@ -23,18 +28,20 @@ fn load_all<'a, J: Json>(
     new: &'a J,
     previous: &[&'a J],
     externals: &[(String, &'a J)],
+    arena: &'a Bump,
 ) -> Result<(Schema<'a, J>, Vec<Schema<'a, J>>), LoadError> {
-    let new_schema = load::load(new, externals, LoadOptions::default())?;
-    Ok((new_schema, load_previous(previous, externals)?))
+    let new_schema = load::load(new, externals, arena, LoadOptions::default())?;
+    Ok((new_schema, load_previous(previous, externals, arena)?))
 }
 
 fn load_previous<'a, J: Json>(
     previous: &[&'a J],
     externals: &[(String, &'a J)],
+    arena: &'a Bump,
 ) -> Result<Vec<Schema<'a, J>>, LoadError> {
     let mut prev = Vec::with_capacity(previous.len());
     for (i, p) in previous.iter().enumerate() {
-        match load::load(*p, externals, LoadOptions::default()) {
+        match load::load(*p, externals, arena, LoadOptions::default()) {
             Ok(s) => prev.push(s),
             Err(LoadError::Schema(e)) => return Err(LoadError::Schema(e.in_document(&label(i)))),
             Err(missing) => return Err(missing),
@@ -101,15 +108,16 @@ pub(crate) fn check(
     resolver: &dyn ReferenceResolver,
 ) -> Result<Report, SchemaError> {
     let previous: Vec<&Value> = versions(level, previous).iter().collect();
+    let arena = Bump::new();
     // Most schemas reference no other document: load them straight away.
-    match load_all(new, &previous, &[]) {
+    match load_all(new, &previous, &[], &arena) {
         Ok((n, p)) => return compare_all(level, policy, &n, &p),
         Err(LoadError::Schema(e)) => return Err(e),
         Err(LoadError::Missing { .. }) => {}
     }
     let externals = fetch_externals(new, &previous, resolver)?;
     let refs: Vec<(String, &Value)> = externals.iter().map(|(k, v)| (k.clone(), v)).collect();
-    match load_all(new, &previous, &refs) {
+    match load_all(new, &previous, &refs, &arena) {
         Ok((n, p)) => compare_all(level, policy, &n, &p),
         Err(LoadError::Schema(e)) => Err(e),
         Err(LoadError::Missing { written, path, .. }) => Err(SchemaError::UnresolvedReference {
@@ -126,11 +134,12 @@ fn fetch_externals(
     resolver: &dyn ReferenceResolver,
 ) -> Result<Vec<(String, Value)>, SchemaError> {
     let mut externals: Vec<(String, Value)> = Vec::new();
+    let arena = Bump::new();
     for doc in std::iter::once(new).chain(previous.iter().copied()) {
         loop {
             let refs: Vec<(String, &Value)> =
                 externals.iter().map(|(k, v)| (k.clone(), v)).collect();
-            let missing = match load::load(doc, &refs, LoadOptions::default()) {
+            let missing = match load::load(doc, &refs, &arena, LoadOptions::default()) {
                 Ok(_) => break,
                 Err(LoadError::Schema(e)) => return Err(e),
                 Err(LoadError::Missing {
@@ -162,6 +171,23 @@ fn json_error(reason: &str) -> SchemaError {
     SchemaError::invalid("#/", format!("not valid JSON: {reason}"))
 }
 
+/// Too deep is a limit, like the other depth limits; anything else is not JSON.
+fn parse_error(e: text::ParseError) -> SchemaError {
+    match e.reason {
+        text::Reason::TooDeep => SchemaError::limit("#/", format!("JSON {e}")),
+        _ => json_error(&e.to_string()),
+    }
+}
+
+thread_local! {
+    /// The arena `check_json` parses into, reused so that repeated checks find its memory
+    /// already mapped instead of page-faulting fresh memory for every document.
+    static ARENA: RefCell<Bump> = RefCell::new(Bump::new());
+}
+
+/// An arena holding more than this after a check is released rather than kept for the next.
+const ARENA_KEEP_MAX: usize = 64 << 20;
+
 pub(crate) fn check_json(
     level: CompatibilityLevel,
     policy: Policy,
@@ -170,52 +196,78 @@ pub(crate) fn check_json(
     resolver: &dyn ReferenceResolver,
 ) -> Result<Report, SchemaError> {
     let previous = versions(level, previous);
-    let mut buffers: Vec<Vec<u8>> = std::iter::once(new)
-        .chain(previous.iter().copied())
-        .map(|t| t.as_bytes().to_vec())
-        .collect();
-    let parsed: Vec<Result<simd_json::BorrowedValue<'_>, SchemaError>> =
-        buffers.iter_mut().map(|b| parse_borrowed(b)).collect();
-    let mut docs = Vec::with_capacity(parsed.len());
-    for (i, p) in parsed.into_iter().enumerate() {
-        match p {
-            Ok(v) => docs.push(v),
-            Err(e) if i == 0 => return Err(e),
-            Err(e) => return Err(e.in_document(&label(i - 1))),
-        }
-    }
-    let (new_doc, prev_docs) = docs
-        .split_first()
-        .ok_or_else(|| json_error("no document"))?;
-    let prev_refs: Vec<&simd_json::BorrowedValue<'_>> = prev_docs.iter().collect();
-    let loaded = load_all(new_doc, &prev_refs, &[]);
-    match loaded {
-        Ok((n, p)) => compare_all(level, policy, &n, &p),
-        Err(LoadError::Schema(e)) => Err(e),
-        Err(LoadError::Missing { .. }) => {
-            // References to other documents: the resolver speaks serde_json, take that path.
-            let new: Value = serde_json::from_str(new).map_err(|e| json_error(&e.to_string()))?;
-            let mut prev = Vec::with_capacity(previous.len());
-            for (i, t) in previous.iter().enumerate() {
-                prev.push(
-                    serde_json::from_str(t)
-                        .map_err(|e| json_error(&e.to_string()).in_document(&label(i)))?,
-                );
+    let outcome = ARENA.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut arena) => {
+            // Empty already unless an earlier check panicked.
+            arena.reset();
+            let outcome = check_parsed(level, policy, new, previous, &arena);
+            if arena.allocated_bytes() > ARENA_KEEP_MAX {
+                *arena = Bump::new();
+            } else {
+                arena.reset();
             }
-            check(level, policy, &new, &prev, resolver)
+            outcome
         }
+        // A resolver calling `check_json` from inside a check: the inner call gets its own.
+        Err(_) => check_parsed(level, policy, new, previous, &Bump::new()),
+    });
+    if let Some(result) = outcome {
+        return result;
+    }
+    // References to other documents: the resolver speaks serde_json, take that path (outside
+    // the arena's borrow, since the resolver may itself call `check_json`).
+    let new: Value = serde_json::from_str(new).map_err(|e| json_error(&e.to_string()))?;
+    let mut prev = Vec::with_capacity(previous.len());
+    for (i, t) in previous.iter().enumerate() {
+        prev.push(
+            serde_json::from_str(t)
+                .map_err(|e| json_error(&e.to_string()).in_document(&label(i)))?,
+        );
+    }
+    check(level, policy, &new, &prev, resolver)
+}
+
+/// Parses the texts into `arena` and checks them; `None` when a schema references another
+/// document.
+fn check_parsed(
+    level: CompatibilityLevel,
+    policy: Policy,
+    new: &str,
+    previous: &[&str],
+    arena: &Bump,
+) -> Option<Result<Report, SchemaError>> {
+    let (new_doc, prev_docs) = match parse_borrowed(new, previous, arena) {
+        Ok(docs) => docs,
+        Err(e) => return Some(Err(e)),
+    };
+    let prev_refs: Vec<&text::Value<'_>> = prev_docs.iter().collect();
+    match load_all(&new_doc, &prev_refs, &[], arena) {
+        Ok((n, p)) => Some(compare_all(level, policy, &n, &p)),
+        Err(LoadError::Schema(e)) => Some(Err(e)),
+        Err(LoadError::Missing { .. }) => None,
     }
 }
 
-fn parse_borrowed(buffer: &mut [u8]) -> Result<simd_json::BorrowedValue<'_>, SchemaError> {
-    simd_json::to_borrowed_value(buffer).map_err(|e| json_error(&e.to_string()))
+/// Parses the new text and the previous ones, which borrow from their texts and `arena`.
+fn parse_borrowed<'a>(
+    new: &'a str,
+    previous: &[&'a str],
+    arena: &'a Bump,
+) -> Result<(text::Value<'a>, Vec<text::Value<'a>>), SchemaError> {
+    let new_doc = text::parse(new, arena).map_err(parse_error)?;
+    let mut prev_docs = Vec::with_capacity(previous.len());
+    for (i, t) in previous.iter().enumerate() {
+        prev_docs.push(text::parse(t, arena).map_err(|e| parse_error(e).in_document(&label(i)))?);
+    }
+    Ok((new_doc, prev_docs))
 }
 
 pub(crate) fn validate(schema: &Value) -> Result<(), SchemaError> {
     let options = LoadOptions {
         all_definitions: true,
     };
-    match load::load(schema, &[], options) {
+    let arena = Bump::new();
+    match load::load(schema, &[], &arena, options) {
         Ok(_) | Err(LoadError::Missing { .. }) => Ok(()),
         Err(LoadError::Schema(e)) => Err(e),
     }

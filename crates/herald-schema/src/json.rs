@@ -1,7 +1,6 @@
 //! A read-only view over a JSON document, so the engine runs on `serde_json::Value` (the public
-//! API) and on `simd_json::BorrowedValue` (the fast path from text) without copying either.
+//! API) and on [`crate::text::Value`] (the fast path from text) without copying either.
 
-use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use bigdecimal::BigDecimal;
@@ -136,44 +135,6 @@ impl Json for serde_json::Value {
         match self {
             serde_json::Value::Object(m) => m.len(),
             serde_json::Value::Array(a) => a.len(),
-            _ => 0,
-        }
-    }
-}
-
-impl Json for simd_json::BorrowedValue<'_> {
-    fn view(&self) -> View<'_, Self> {
-        use simd_json::prelude::ValueAsScalar;
-        use simd_json::{BorrowedValue as V, StaticNode as S};
-        match self {
-            V::Static(S::Null) => View::Null,
-            V::Static(S::Bool(b)) => View::Bool(*b),
-            V::Static(S::U64(u)) => View::Num(Num::U(*u)),
-            V::Static(S::I64(i)) => View::Num(Num::I(*i)),
-            V::Static(other) => View::Num(Num::F(other.as_f64().unwrap_or(f64::NAN))),
-            V::String(s) => View::Str(s),
-            V::Array(a) => View::Arr(a),
-            V::Object(_) => View::Obj,
-        }
-    }
-    fn get(&self, key: &str) -> Option<&Self> {
-        match self {
-            simd_json::BorrowedValue::Object(m) => m.get(key),
-            _ => None,
-        }
-    }
-    fn entries(&self) -> Box<dyn Iterator<Item = (&str, &Self)> + '_> {
-        match self {
-            simd_json::BorrowedValue::Object(m) => {
-                Box::new(m.iter().map(|(k, v): (&Cow<'_, str>, _)| (k.as_ref(), v)))
-            }
-            _ => Box::new(std::iter::empty()),
-        }
-    }
-    fn len(&self) -> usize {
-        match self {
-            simd_json::BorrowedValue::Object(m) => m.len(),
-            simd_json::BorrowedValue::Array(a) => a.len(),
             _ => 0,
         }
     }

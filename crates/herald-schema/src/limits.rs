@@ -14,3 +14,6 @@ pub const MAX_REF_CHAIN: usize = 64;
 pub const MAX_DIFF_DEPTH: usize = 256;
 /// Pairs of subschemas compared in one check (combinators compare every pair of branches).
 pub const MAX_COMPARISONS: u64 = 5_000_000;
+/// Nesting of arrays and objects in a JSON text given to `check_json` (the parser recurses, so
+/// this bounds its stack use). Deeper documents exceed the subschema nesting anyway.
+pub const MAX_JSON_DEPTH: usize = 512;

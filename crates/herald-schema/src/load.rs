@@ -3,13 +3,16 @@
 //! and links every `$ref` to its target once (recursive schemas become cycles in the arena).
 
 use std::collections::HashMap;
+use std::fmt::Write;
 use std::rc::Rc;
 
+use bumpalo::Bump;
+use bumpalo::collections::Vec as BumpVec;
 use url::Url;
 
 use crate::SchemaError;
 use crate::json::{Json, Num, View};
-use crate::keywords::{self, Keywords};
+use crate::keywords::{self as kw, Keywords, Kw};
 use crate::limits::{MAX_DOCUMENTS, MAX_NODES, MAX_SCHEMA_DEPTH};
 use crate::model::{
     ArraySchema, Criterion, Dependency, Extra, Kind, Node, NodeId, NumberSchema, ObjectSchema,
@@ -144,7 +147,18 @@ pub(crate) struct LoadOptions {
     pub all_definitions: bool,
 }
 
+/// One step of the path to the subschema being loaded, kept unrendered: the path is only
+/// written out for an error or a `$ref`.
+#[derive(Clone, Copy)]
+enum Seg<'a> {
+    Key(&'static str),
+    Name(&'a str),
+    Index(usize),
+}
+
 pub(crate) struct Loader<'a, 'e, J> {
+    /// Where the model's slices and keyword structs live.
+    arena: &'a Bump,
     nodes: Vec<Node<'a, J>>,
     /// External documents the caller already fetched: (URI, document).
     externals: &'e [(String, &'a J)],
@@ -154,7 +168,10 @@ pub(crate) struct Loader<'a, 'e, J> {
     ids: Option<IdIndex<'a, J>>,
     /// Documents indexed so far: (root, base, draft).
     documents: Vec<(&'a J, Rc<Url>, Draft)>,
-    path: String,
+    /// The path of the subschema being loaded: where it started (`#`, or a `$ref` target),
+    /// then steps.
+    path_start: String,
+    path: Vec<Seg<'a>>,
     depth: usize,
 }
 
@@ -162,6 +179,7 @@ pub(crate) struct Loader<'a, 'e, J> {
 pub(crate) fn load<'a, J: Json>(
     root: &'a J,
     externals: &[(String, &'a J)],
+    arena: &'a Bump,
     options: LoadOptions,
 ) -> Result<Schema<'a, J>, LoadError> {
     let draft = Draft::detect(root, Draft::Unknown);
@@ -172,13 +190,15 @@ pub(crate) fn load<'a, J: Json>(
         None => refs::placeholder_base(),
     };
     let mut loader = Loader {
+        arena,
         nodes: Vec::new(),
         externals,
         targets: HashMap::new(),
         pending: Vec::new(),
         ids: None,
         documents: vec![(root, base.clone(), draft)],
-        path: "#".to_owned(),
+        path_start: "#".to_owned(),
+        path: Vec::new(),
         depth: 0,
     };
     let scope = Scope {
@@ -196,7 +216,8 @@ pub(crate) fn load<'a, J: Json>(
                     );
                 }
                 for (name, def) in defs.entries() {
-                    loader.path = format!("#/{key}/{name}");
+                    loader.path_start = format!("#/{key}/{name}");
+                    loader.path.clear();
                     loader.load_target(def, &scope)?;
                 }
             }
@@ -218,14 +239,28 @@ fn path_or_root(path: &str) -> String {
 }
 
 impl<'a, J: Json> Loader<'a, '_, J> {
-    fn invalid(&self, reason: impl Into<String>) -> LoadError {
-        SchemaError::invalid(&path_or_root(&self.path), reason).into()
+    /// The path of the subschema being loaded, as errors show it (`#/properties/a`).
+    fn path(&self) -> String {
+        let mut s = self.path_start.clone();
+        for seg in &self.path {
+            s.push('/');
+            let _ = match seg {
+                Seg::Key(k) => write!(s, "{k}"),
+                Seg::Name(n) => write!(s, "{n}"),
+                Seg::Index(i) => write!(s, "{i}"),
+            };
+        }
+        path_or_root(&s)
     }
 
-    fn push(&mut self, raw: &'a J, kind: Kind<'a>) -> LoadResult<NodeId> {
+    fn invalid(&self, reason: impl Into<String>) -> LoadError {
+        SchemaError::invalid(&self.path(), reason).into()
+    }
+
+    fn push(&mut self, raw: &'a J, kind: Kind<'a, J>) -> LoadResult<NodeId> {
         if self.nodes.len() >= MAX_NODES {
             return Err(SchemaError::limit(
-                &path_or_root(&self.path),
+                &self.path(),
                 format!("more than {MAX_NODES} subschemas"),
             )
             .into());
@@ -242,35 +277,34 @@ impl<'a, J: Json> Loader<'a, '_, J> {
         Ok((self.nodes.len() - 1) as NodeId)
     }
 
-    /// Loads the subschema at `self.path/segment`.
-    fn child(&mut self, j: &'a J, scope: &Scope<'a, J>, segment: &str) -> LoadResult<NodeId> {
-        self.child_at(j, scope, segment, None)
+    /// Loads the subschema at `path/key`.
+    fn child(&mut self, j: &'a J, scope: &Scope<'a, J>, key: Kw) -> LoadResult<NodeId> {
+        self.child_at(j, scope, &[Seg::Key(key.name)])
     }
 
-    /// Loads the subschema at `self.path/key/member` without building the segment first.
+    /// Loads the subschema at `path/steps...`.
     fn child_at(
         &mut self,
         j: &'a J,
         scope: &Scope<'a, J>,
-        key: &str,
-        member: Option<&dyn std::fmt::Display>,
+        steps: &[Seg<'a>],
     ) -> LoadResult<NodeId> {
-        use std::fmt::Write;
         let len = self.path.len();
-        self.path.push('/');
-        self.path.push_str(key);
-        if let Some(m) = member {
-            let _ = write!(self.path, "/{m}");
-        }
+        self.path.extend_from_slice(steps);
         let r = self.load(j, scope);
         self.path.truncate(len);
         r
     }
 
+    /// Copies `items` into the arena.
+    fn slice<T: Copy>(&self, items: &[T]) -> &'a [T] {
+        self.arena.alloc_slice_copy(items)
+    }
+
     fn load(&mut self, j: &'a J, scope: &Scope<'a, J>) -> LoadResult<NodeId> {
         if self.depth >= MAX_SCHEMA_DEPTH {
             return Err(SchemaError::limit(
-                &path_or_root(&self.path),
+                &self.path(),
                 format!("subschemas nested deeper than {MAX_SCHEMA_DEPTH}"),
             )
             .into());
@@ -289,10 +323,11 @@ impl<'a, J: Json> Loader<'a, '_, J> {
     fn load_object(&mut self, raw: &'a J, outer: &Scope<'a, J>) -> LoadResult<NodeId> {
         let j = &Keywords::scan(raw);
         let mut scope = outer.clone();
-        if j.get("$id").is_some_and(|id| id.as_str().is_none()) {
+        if j.get(kw::DOLLAR_ID).is_some_and(|id| id.as_str().is_none()) {
             return Err(self.invalid("`$id` must be a string"));
         }
-        let id = outer.draft.id_by(|k| j.get(k)).and_then(Json::as_str);
+        let id_keyword = |k: &str| j.get(if k == "id" { kw::ID } else { kw::DOLLAR_ID });
+        let id = outer.draft.id_by(id_keyword).and_then(Json::as_str);
         if let Some(id) = id.filter(|id| !id.starts_with('#')) {
             let Some(base) = refs::join(&outer.base, id) else {
                 return Err(self.invalid(format!("`$id` {id:?} is not a URI reference")));
@@ -301,9 +336,9 @@ impl<'a, J: Json> Loader<'a, '_, J> {
             scope.resource = raw;
         }
 
-        let reference = ["$ref", "$recursiveRef", "$dynamicRef"]
+        let reference = [kw::REF, kw::RECURSIVE_REF, kw::DYNAMIC_REF]
             .into_iter()
-            .find_map(|k| j.get(k).map(|v| (k, v)));
+            .find_map(|k| j.get(k).map(|v| (k.name, v)));
         if let Some((keyword, r)) = reference {
             let Some(r) = r.as_str() else {
                 return Err(self.invalid(format!("`{keyword}` must be a string")));
@@ -313,7 +348,7 @@ impl<'a, J: Json> Loader<'a, '_, J> {
                 node: ref_node,
                 reference: r,
                 scope: scope.clone(),
-                path: path_or_root(&self.path),
+                path: self.path(),
             });
             if scope.draft.ref_siblings_apply() && j.has_assertions {
                 // 2019-09 on: `$ref` is one applicator among the others.
@@ -322,7 +357,7 @@ impl<'a, J: Json> Loader<'a, '_, J> {
                     raw,
                     Kind::Combined {
                         criterion: Criterion::All,
-                        subschemas: vec![ref_node, rest],
+                        subschemas: self.slice(&[ref_node, rest]),
                         synthetic: true,
                     },
                 )?;
@@ -333,56 +368,81 @@ impl<'a, J: Json> Loader<'a, '_, J> {
         let node = self.load_body(j, &scope)?;
         let draft = scope.draft;
         let n = &mut self.nodes[node as usize];
-        n.id = draft.id_by(|k| j.get(k));
-        n.title = j.get("title");
-        n.description = j.get("description");
-        n.default = j.get("default");
+        n.id = draft.id_by(id_keyword);
+        n.title = j.get(kw::TITLE);
+        n.description = j.get(kw::DESCRIPTION);
+        n.default = j.get(kw::DEFAULT);
         Ok(node)
     }
 
     /// The parts of a schema object, as Confluent's loader splits them: enum, combinators, not,
     /// const, the type (or the types its keywords imply), if/then/else.
     fn load_body(&mut self, j: &Keywords<'a, J>, scope: &Scope<'a, J>) -> LoadResult<NodeId> {
-        let mut parts: Vec<NodeId> = Vec::new();
-        if let Some(e) = j.get("enum") {
-            if !matches!(e.view(), View::Arr(_)) {
+        // At most: enum, three combinators, not, const, four implied types, if.
+        let mut parts: [NodeId; 11] = [0; 11];
+        let mut count = 0;
+        let mut add = |part: NodeId| {
+            parts[count] = part;
+            count += 1;
+        };
+        if let Some(e) = j.get(kw::ENUM) {
+            let View::Arr(values) = e.view() else {
                 return Err(self.invalid("`enum` must be an array"));
-            }
-            parts.push(self.push(j.raw, Kind::Enum { is_const: false })?);
+            };
+            add(self.push(
+                j.raw,
+                Kind::Enum {
+                    is_const: false,
+                    values,
+                },
+            )?);
         }
         for criterion in [Criterion::All, Criterion::Any, Criterion::One] {
-            let keyword = criterion.keyword();
+            let keyword = match criterion {
+                Criterion::All => kw::ALL_OF,
+                Criterion::Any => kw::ANY_OF,
+                Criterion::One => kw::ONE_OF,
+            };
             let Some(v) = j.get(keyword) else { continue };
             let View::Arr(items) = v.view() else {
-                return Err(self.invalid(format!("`{keyword}` must be an array of schemas")));
+                let name = keyword.name;
+                return Err(self.invalid(format!("`{name}` must be an array of schemas")));
             };
             if items.is_empty() {
-                return Err(self.invalid(format!("`{keyword}` must not be empty")));
+                let name = keyword.name;
+                return Err(self.invalid(format!("`{name}` must not be empty")));
             }
-            let mut subschemas = Vec::with_capacity(items.len());
+            let mut subschemas = BumpVec::with_capacity_in(items.len(), self.arena);
             for (i, item) in items.iter().enumerate() {
-                subschemas.push(self.child_at(item, scope, keyword, Some(&i))?);
+                let steps = [Seg::Key(keyword.name), Seg::Index(i)];
+                subschemas.push(self.child_at(item, scope, &steps)?);
             }
-            parts.push(self.push(
+            add(self.push(
                 j.raw,
                 Kind::Combined {
                     criterion,
-                    subschemas,
+                    subschemas: subschemas.into_bump_slice(),
                     synthetic: false,
                 },
             )?);
         }
-        if let Some(not) = j.get("not") {
-            let inner = self.child(not, scope, "not")?;
-            parts.push(self.push(j.raw, Kind::Not(inner))?);
+        if let Some(not) = j.get(kw::NOT) {
+            let inner = self.child(not, scope, kw::NOT)?;
+            add(self.push(j.raw, Kind::Not(inner))?);
         }
-        if j.get("const").is_some() {
-            parts.push(self.push(j.raw, Kind::Enum { is_const: true })?);
+        if let Some(c) = j.get(kw::CONST) {
+            add(self.push(
+                j.raw,
+                Kind::Enum {
+                    is_const: true,
+                    values: std::slice::from_ref(c),
+                },
+            )?);
         }
-        match j.get("type").map(|t| t.view()) {
-            Some(View::Str(t)) => parts.push(self.typed(j, t, scope)?),
+        match j.get(kw::TYPE).map(|t| t.view()) {
+            Some(View::Str(t)) => add(self.typed(j, t, scope)?),
             Some(View::Arr(types)) => {
-                let mut names = Vec::with_capacity(types.len());
+                let mut names: Vec<&str> = Vec::with_capacity(types.len());
                 for t in types {
                     match t.as_str() {
                         Some(name) if !names.contains(&name) => names.push(name),
@@ -394,17 +454,17 @@ impl<'a, J: Json> Loader<'a, '_, J> {
                 }
                 match names.as_slice() {
                     [] => return Err(self.invalid("`type` must not be an empty array")),
-                    [one] => parts.push(self.typed(j, one, scope)?),
+                    [one] => add(self.typed(j, one, scope)?),
                     many => {
-                        let mut subschemas = Vec::with_capacity(many.len());
+                        let mut subschemas = BumpVec::with_capacity_in(many.len(), self.arena);
                         for name in many {
                             subschemas.push(self.typed(j, name, scope)?);
                         }
-                        parts.push(self.push(
+                        add(self.push(
                             j.raw,
                             Kind::Combined {
                                 criterion: Criterion::Any,
-                                subschemas,
+                                subschemas: subschemas.into_bump_slice(),
                                 synthetic: true,
                             },
                         )?);
@@ -414,43 +474,45 @@ impl<'a, J: Json> Loader<'a, '_, J> {
             Some(_) => return Err(self.invalid("`type` must be a string or an array of strings")),
             None => {
                 // No `type`: the keywords present say which kinds of values are constrained.
-                if j.has_any(keywords::ARRAY) {
-                    parts.push(self.typed(j, "array", scope)?);
-                }
-                if j.has_any(keywords::OBJECT) {
-                    parts.push(self.typed(j, "object", scope)?);
-                }
-                if j.has_any(keywords::NUMBER) {
-                    parts.push(self.typed(j, "number", scope)?);
-                }
-                if j.has_any(keywords::STRING) {
-                    parts.push(self.typed(j, "string", scope)?);
+                let implied = [
+                    (kw::ARRAY, "array"),
+                    (kw::OBJECT, "object"),
+                    (kw::NUMBER, "number"),
+                    (kw::STRING, "string"),
+                ];
+                for (mask, name) in implied {
+                    if j.has_any(mask) {
+                        add(self.typed(j, name, scope)?);
+                    }
                 }
             }
         }
-        if let Some(if_) = j.get("if") {
-            let if_ = self.child(if_, scope, "if")?;
-            let then = match j.get("then") {
-                Some(t) => Some(self.child(t, scope, "then")?),
+        if let Some(if_) = j.get(kw::IF) {
+            let if_ = self.child(if_, scope, kw::IF)?;
+            let then = match j.get(kw::THEN) {
+                Some(t) => Some(self.child(t, scope, kw::THEN)?),
                 None => None,
             };
-            let else_ = match j.get("else") {
-                Some(e) => Some(self.child(e, scope, "else")?),
+            let else_ = match j.get(kw::ELSE) {
+                Some(e) => Some(self.child(e, scope, kw::ELSE)?),
                 None => None,
             };
-            parts.push(self.push(j.raw, Kind::Conditional { if_, then, else_ })?);
+            add(self.push(j.raw, Kind::Conditional { if_, then, else_ })?);
         }
-        match parts.as_slice() {
+        match &parts[..count] {
             [] => self.push(j.raw, Kind::Empty),
             [one] => Ok(*one),
-            _ => self.push(
-                j.raw,
-                Kind::Combined {
-                    criterion: Criterion::All,
-                    subschemas: parts,
-                    synthetic: true,
-                },
-            ),
+            many => {
+                let subschemas = self.slice(many);
+                self.push(
+                    j.raw,
+                    Kind::Combined {
+                        criterion: Criterion::All,
+                        subschemas,
+                        synthetic: true,
+                    },
+                )
+            }
         }
     }
 
@@ -461,77 +523,83 @@ impl<'a, J: Json> Loader<'a, '_, J> {
         scope: &Scope<'a, J>,
     ) -> LoadResult<NodeId> {
         let kind = match name {
-            "string" => Kind::String(self.string(j)?),
-            "number" => Kind::Number(self.number(j, false)?),
-            "integer" => Kind::Number(self.number(j, true)?),
+            "string" => Kind::String(self.arena.alloc(self.string(j)?)),
+            "number" => Kind::Number(self.arena.alloc(self.number(j, false)?)),
+            "integer" => Kind::Number(self.arena.alloc(self.number(j, true)?)),
             "boolean" => Kind::Boolean,
             "null" => Kind::Null,
-            "object" => Kind::Object(Box::new(self.object(j, scope)?)),
-            "array" => Kind::Array(Box::new(self.array(j, scope)?)),
+            "object" => Kind::Object(self.arena.alloc(self.object(j, scope)?)),
+            "array" => Kind::Array(self.arena.alloc(self.array(j, scope)?)),
             other => return Err(self.invalid(format!("unknown type {other:?}"))),
         };
         self.push(j.raw, kind)
     }
 
-    fn count(&self, j: &Keywords<'a, J>, key: &str) -> LoadResult<Option<u64>> {
+    fn count(&self, j: &Keywords<'a, J>, key: Kw) -> LoadResult<Option<u64>> {
         match j.get(key).map(|v| v.view()) {
             None => Ok(None),
-            Some(View::Num(n)) => n
-                .as_count()
-                .map(Some)
-                .ok_or_else(|| self.invalid(format!("`{key}` must be a non-negative integer"))),
-            Some(_) => Err(self.invalid(format!("`{key}` must be a non-negative integer"))),
+            Some(View::Num(n)) => n.as_count().map(Some).ok_or_else(|| {
+                let name = key.name;
+                self.invalid(format!("`{name}` must be a non-negative integer"))
+            }),
+            Some(_) => {
+                let name = key.name;
+                Err(self.invalid(format!("`{name}` must be a non-negative integer")))
+            }
         }
     }
 
-    fn text(&self, j: &Keywords<'a, J>, key: &str) -> LoadResult<Option<&'a str>> {
+    fn text(&self, j: &Keywords<'a, J>, key: Kw) -> LoadResult<Option<&'a str>> {
         match j.get(key) {
             None => Ok(None),
-            Some(v) => v
-                .as_str()
-                .map(Some)
-                .ok_or_else(|| self.invalid(format!("`{key}` must be a string"))),
+            Some(v) => v.as_str().map(Some).ok_or_else(|| {
+                let name = key.name;
+                self.invalid(format!("`{name}` must be a string"))
+            }),
         }
     }
 
-    fn num(&self, j: &Keywords<'a, J>, key: &str) -> LoadResult<Option<Num>> {
+    fn num(&self, j: &Keywords<'a, J>, key: Kw) -> LoadResult<Option<Num>> {
         match j.get(key).map(|v| v.view()) {
             None => Ok(None),
             Some(View::Num(n)) if n.is_finite() => Ok(Some(n)),
-            Some(_) => Err(self.invalid(format!("`{key}` must be a number"))),
+            Some(_) => {
+                let name = key.name;
+                Err(self.invalid(format!("`{name}` must be a number")))
+            }
         }
     }
 
     fn string(&self, j: &Keywords<'a, J>) -> LoadResult<StringSchema<'a>> {
         Ok(StringSchema {
-            min_length: self.count(j, "minLength")?,
-            max_length: self.count(j, "maxLength")?,
-            pattern: self.text(j, "pattern")?,
-            format: self.text(j, "format")?,
-            content_encoding: self.text(j, "contentEncoding")?,
-            content_media_type: self.text(j, "contentMediaType")?,
+            min_length: self.count(j, kw::MIN_LENGTH)?,
+            max_length: self.count(j, kw::MAX_LENGTH)?,
+            pattern: self.text(j, kw::PATTERN)?,
+            format: self.text(j, kw::FORMAT)?,
+            content_encoding: self.text(j, kw::CONTENT_ENCODING)?,
+            content_media_type: self.text(j, kw::CONTENT_MEDIA_TYPE)?,
         })
     }
 
     fn number(&self, j: &Keywords<'a, J>, integer: bool) -> LoadResult<NumberSchema> {
         let mut n = NumberSchema {
             integer,
-            minimum: self.num(j, "minimum")?,
-            maximum: self.num(j, "maximum")?,
+            minimum: self.num(j, kw::MINIMUM)?,
+            maximum: self.num(j, kw::MAXIMUM)?,
             ..NumberSchema::default()
         };
         // Draft 4 spells an exclusive bound as a boolean beside minimum/maximum.
-        match j.get("exclusiveMinimum").map(|v| v.view()) {
+        match j.get(kw::EXCLUSIVE_MINIMUM).map(|v| v.view()) {
             Some(View::Bool(true)) => n.exclusive_minimum = n.minimum.take(),
             Some(View::Bool(false)) | None => {}
-            Some(_) => n.exclusive_minimum = self.num(j, "exclusiveMinimum")?,
+            Some(_) => n.exclusive_minimum = self.num(j, kw::EXCLUSIVE_MINIMUM)?,
         }
-        match j.get("exclusiveMaximum").map(|v| v.view()) {
+        match j.get(kw::EXCLUSIVE_MAXIMUM).map(|v| v.view()) {
             Some(View::Bool(true)) => n.exclusive_maximum = n.maximum.take(),
             Some(View::Bool(false)) | None => {}
-            Some(_) => n.exclusive_maximum = self.num(j, "exclusiveMaximum")?,
+            Some(_) => n.exclusive_maximum = self.num(j, kw::EXCLUSIVE_MAXIMUM)?,
         }
-        n.multiple_of = self.num(j, "multipleOf")?;
+        n.multiple_of = self.num(j, kw::MULTIPLE_OF)?;
         if let Some(m) = n.multiple_of
             && m.cmp_value(Num::U(0)).is_none_or(|o| o.is_le())
         {
@@ -540,42 +608,49 @@ impl<'a, J: Json> Loader<'a, '_, J> {
         Ok(n)
     }
 
-    fn extra(&mut self, j: &Keywords<'a, J>, key: &str, scope: &Scope<'a, J>) -> LoadResult<Extra> {
+    fn extra(&mut self, j: &Keywords<'a, J>, key: Kw, scope: &Scope<'a, J>) -> LoadResult<Extra> {
         match j.get(key) {
             None => Ok(Extra::Absent),
             Some(v) => match v.view() {
                 View::Bool(true) => Ok(Extra::True),
                 View::Bool(false) => Ok(Extra::False),
                 View::Obj => Ok(Extra::Schema(self.child(v, scope, key)?)),
-                _ => Err(self.invalid(format!("`{key}` must be a schema"))),
+                _ => {
+                    let name = key.name;
+                    Err(self.invalid(format!("`{name}` must be a schema")))
+                }
             },
         }
     }
 
+    /// `properties`, `patternProperties`: (name, schema) in document order.
     fn schema_map(
         &mut self,
         j: &Keywords<'a, J>,
-        key: &str,
+        key: Kw,
         scope: &Scope<'a, J>,
-    ) -> LoadResult<Vec<(&'a str, NodeId)>> {
+    ) -> LoadResult<&'a mut [(&'a str, NodeId)]> {
         let Some(map) = j.get(key) else {
-            return Ok(Vec::new());
+            return Ok(&mut []);
         };
         if !matches!(map.view(), View::Obj) {
-            return Err(self.invalid(format!("`{key}` must be an object")));
+            let name = key.name;
+            return Err(self.invalid(format!("`{name}` must be an object")));
         }
-        let mut out = Vec::with_capacity(map.len());
+        let mut out = BumpVec::with_capacity_in(map.len(), self.arena);
         for (name, v) in map.entries() {
-            out.push((name, self.child_at(v, scope, key, Some(&name))?));
+            let steps = [Seg::Key(key.name), Seg::Name(name)];
+            out.push((name, self.child_at(v, scope, &steps)?));
         }
-        Ok(out)
+        Ok(out.into_bump_slice_mut())
     }
 
-    fn names(&self, v: &'a J, what: &str) -> LoadResult<Vec<&'a str>> {
+    /// An array of names, sorted and without repeats.
+    fn names(&self, v: &'a J, what: &str) -> LoadResult<&'a [&'a str]> {
         let View::Arr(items) = v.view() else {
             return Err(self.invalid(format!("{what} must be an array of strings")));
         };
-        let mut names = Vec::with_capacity(items.len());
+        let mut names = BumpVec::with_capacity_in(items.len(), self.arena);
         for item in items {
             names.push(
                 item.as_str()
@@ -584,7 +659,7 @@ impl<'a, J: Json> Loader<'a, '_, J> {
         }
         names.sort_unstable();
         names.dedup();
-        Ok(names)
+        Ok(names.into_bump_slice())
     }
 
     fn object(
@@ -592,24 +667,47 @@ impl<'a, J: Json> Loader<'a, '_, J> {
         j: &Keywords<'a, J>,
         scope: &Scope<'a, J>,
     ) -> LoadResult<ObjectSchema<'a>> {
+        let properties = self.schema_map(j, kw::PROPERTIES, scope)?;
+        properties.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut o = ObjectSchema {
-            properties: self.schema_map(j, "properties", scope)?,
-            pattern_properties: self.schema_map(j, "patternProperties", scope)?,
-            additional: self.extra(j, "additionalProperties", scope)?,
-            unevaluated: self.extra(j, "unevaluatedProperties", scope)?,
-            min_properties: self.count(j, "minProperties")?,
-            max_properties: self.count(j, "maxProperties")?,
+            properties,
+            pattern_properties: self.schema_map(j, kw::PATTERN_PROPERTIES, scope)?,
+            additional: self.extra(j, kw::ADDITIONAL_PROPERTIES, scope)?,
+            unevaluated: self.extra(j, kw::UNEVALUATED_PROPERTIES, scope)?,
+            min_properties: self.count(j, kw::MIN_PROPERTIES)?,
+            max_properties: self.count(j, kw::MAX_PROPERTIES)?,
             ..ObjectSchema::default()
         };
-        o.properties.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        if let Some(r) = j.get("required") {
+        if let Some(r) = j.get(kw::REQUIRED) {
             o.required = self.names(r, "`required`")?;
         }
-        if let Some(p) = j.get("propertyNames") {
-            o.property_names = Some(self.child(p, scope, "propertyNames")?);
+        if let Some(p) = j.get(kw::PROPERTY_NAMES) {
+            o.property_names = Some(self.child(p, scope, kw::PROPERTY_NAMES)?);
         }
-        for keyword in ["dependencies", "dependentRequired", "dependentSchemas"] {
-            let Some(map) = j.get(keyword) else { continue };
+        if j.has_any(
+            kw::DEPENDENCIES.bit() | kw::DEPENDENT_REQUIRED.bit() | kw::DEPENDENT_SCHEMAS.bit(),
+        ) {
+            self.dependencies(j, scope, &mut o)?;
+        }
+        Ok(o)
+    }
+
+    /// `dependencies`, `dependentRequired`, `dependentSchemas`, each list sorted by name.
+    fn dependencies(
+        &mut self,
+        j: &Keywords<'a, J>,
+        scope: &Scope<'a, J>,
+        o: &mut ObjectSchema<'a>,
+    ) -> LoadResult<()> {
+        let mut required = BumpVec::new_in(self.arena);
+        let mut schemas = BumpVec::new_in(self.arena);
+        for key in [
+            kw::DEPENDENCIES,
+            kw::DEPENDENT_REQUIRED,
+            kw::DEPENDENT_SCHEMAS,
+        ] {
+            let Some(map) = j.get(key) else { continue };
+            let keyword = key.name;
             if !matches!(map.view(), View::Obj) {
                 return Err(self.invalid(format!("`{keyword}` must be an object")));
             }
@@ -617,14 +715,15 @@ impl<'a, J: Json> Loader<'a, '_, J> {
                 let is_array = matches!(v.view(), View::Arr(_));
                 if is_array && keyword != "dependentSchemas" {
                     let value = self.names(v, &format!("`{keyword}/{name}`"))?;
-                    o.dependent_required.push(Dependency {
+                    required.push(Dependency {
                         name,
                         keyword,
                         value,
                     });
                 } else if !is_array && keyword != "dependentRequired" {
-                    let value = self.child_at(v, scope, keyword, Some(&name))?;
-                    o.dependent_schemas.push(Dependency {
+                    let steps = [Seg::Key(keyword), Seg::Name(name)];
+                    let value = self.child_at(v, scope, &steps)?;
+                    schemas.push(Dependency {
                         name,
                         keyword,
                         value,
@@ -634,56 +733,56 @@ impl<'a, J: Json> Loader<'a, '_, J> {
                 }
             }
         }
-        o.dependent_required
-            .sort_unstable_by(|a, b| a.name.cmp(b.name));
-        o.dependent_schemas
-            .sort_unstable_by(|a, b| a.name.cmp(b.name));
-        Ok(o)
+        required.sort_unstable_by(|a, b| a.name.cmp(b.name));
+        schemas.sort_unstable_by(|a, b| a.name.cmp(b.name));
+        o.dependent_required = required.into_bump_slice();
+        o.dependent_schemas = schemas.into_bump_slice();
+        Ok(())
     }
 
-    fn array(&mut self, j: &Keywords<'a, J>, scope: &Scope<'a, J>) -> LoadResult<ArraySchema> {
+    fn array(&mut self, j: &Keywords<'a, J>, scope: &Scope<'a, J>) -> LoadResult<ArraySchema<'a>> {
         let mut a = ArraySchema {
             tuple_keyword: "items",
             additional_keyword: "additionalItems",
-            min_items: self.count(j, "minItems")?,
-            max_items: self.count(j, "maxItems")?,
-            min_contains: self.count(j, "minContains")?,
-            max_contains: self.count(j, "maxContains")?,
-            unevaluated: self.extra(j, "unevaluatedItems", scope)?,
+            min_items: self.count(j, kw::MIN_ITEMS)?,
+            max_items: self.count(j, kw::MAX_ITEMS)?,
+            min_contains: self.count(j, kw::MIN_CONTAINS)?,
+            max_contains: self.count(j, kw::MAX_CONTAINS)?,
+            unevaluated: self.extra(j, kw::UNEVALUATED_ITEMS, scope)?,
             ..ArraySchema::default()
         };
-        let tuple = |this: &mut Self, v: &'a J, key: &str| -> LoadResult<Vec<NodeId>> {
+        let tuple = |this: &mut Self, v: &'a J, key: &'static str| -> LoadResult<&'a [NodeId]> {
             let View::Arr(items) = v.view() else {
                 return Err(this.invalid(format!("`{key}` must be an array of schemas")));
             };
-            let mut out = Vec::with_capacity(items.len());
+            let mut out = BumpVec::with_capacity_in(items.len(), this.arena);
             for (i, item) in items.iter().enumerate() {
-                out.push(this.child_at(item, scope, key, Some(&i))?);
+                out.push(this.child_at(item, scope, &[Seg::Key(key), Seg::Index(i)])?);
             }
-            Ok(out)
+            Ok(out.into_bump_slice())
         };
-        if let Some(prefix) = j.get("prefixItems") {
+        if let Some(prefix) = j.get(kw::PREFIX_ITEMS) {
             a.tuple = tuple(self, prefix, "prefixItems")?;
             a.tuple_keyword = "prefixItems";
-            a.additional = self.extra(j, "items", scope)?;
+            a.additional = self.extra(j, kw::ITEMS, scope)?;
             a.additional_keyword = "items";
         } else {
-            match j.get("items") {
+            match j.get(kw::ITEMS) {
                 Some(items) if matches!(items.view(), View::Arr(_)) => {
                     a.tuple = tuple(self, items, "items")?;
                 }
-                Some(items) => a.items = Some(self.child(items, scope, "items")?),
+                Some(items) => a.items = Some(self.child(items, scope, kw::ITEMS)?),
                 None => {}
             }
-            a.additional = self.extra(j, "additionalItems", scope)?;
+            a.additional = self.extra(j, kw::ADDITIONAL_ITEMS, scope)?;
         }
-        match j.get("uniqueItems").map(|v| v.view()) {
+        match j.get(kw::UNIQUE_ITEMS).map(|v| v.view()) {
             None => {}
             Some(View::Bool(b)) => a.unique_items = b,
             Some(_) => return Err(self.invalid("`uniqueItems` must be a boolean")),
         }
-        if let Some(c) = j.get("contains") {
-            a.contains = Some(self.child(c, scope, "contains")?);
+        if let Some(c) = j.get(kw::CONTAINS) {
+            a.contains = Some(self.child(c, scope, kw::CONTAINS)?);
         }
         Ok(a)
     }
@@ -705,7 +804,8 @@ impl<'a, J: Json> Loader<'a, '_, J> {
     fn link_references(&mut self) -> LoadResult<()> {
         while let Some(p) = self.pending.pop() {
             let (target, scope, target_path) = self.resolve(&p)?;
-            self.path = target_path;
+            self.path_start = target_path;
+            self.path.clear();
             let n = self.load_target(target, &scope)?;
             self.nodes[n as usize].shared = true;
             self.nodes[p.node as usize].kind = Kind::Reference { target: Some(n) };

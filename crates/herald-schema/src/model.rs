@@ -3,7 +3,7 @@
 //! `allOf` of an enum and a string schema), so the differences come out with Confluent's names
 //! and paths.
 
-use crate::json::{Json, Num};
+use crate::json::Num;
 
 /// Index of a node in [`Schema::nodes`].
 pub(crate) type NodeId = u32;
@@ -25,7 +25,7 @@ impl<'a, J> Schema<'a, J> {
 pub(crate) struct Node<'a, J> {
     /// The JSON this node was loaded from (subschema deduplication compares it).
     pub raw: &'a J,
-    pub kind: Kind<'a>,
+    pub kind: Kind<'a, J>,
     pub id: Option<&'a J>,
     pub title: Option<&'a J>,
     pub description: Option<&'a J>,
@@ -52,32 +52,33 @@ impl Criterion {
 }
 
 #[derive(Debug)]
-pub(crate) enum Kind<'a> {
+pub(crate) enum Kind<'a, J> {
     /// `{}` or a schema with annotations only: accepts everything.
     Empty,
     /// The boolean schema `true`.
     True,
     /// The boolean schema `false`: accepts nothing.
     False,
-    String(StringSchema<'a>),
-    Number(NumberSchema),
+    String(&'a StringSchema<'a>),
+    Number(&'a NumberSchema),
     Boolean,
     Null,
-    /// `enum`, and `const` as a one-value enum; the values stay in the node's raw JSON.
+    /// `enum`, and `const` as a one-value enum.
     Enum {
         is_const: bool,
+        values: &'a [J],
     },
     /// `allOf`/`anyOf`/`oneOf`. `synthetic` ones were made by the loader (several kinds of
     /// keywords side by side, or a `type` array): their parts share one raw JSON, so they are
     /// never deduplicated.
     Combined {
         criterion: Criterion,
-        subschemas: Vec<NodeId>,
+        subschemas: &'a [NodeId],
         synthetic: bool,
     },
     Not(NodeId),
-    Object(Box<ObjectSchema<'a>>),
-    Array(Box<ArraySchema>),
+    Object(&'a ObjectSchema<'a>),
+    Array(&'a ArraySchema<'a>),
     Conditional {
         if_: NodeId,
         then: Option<NodeId>,
@@ -107,7 +108,7 @@ pub(crate) enum Class {
     Reference,
 }
 
-impl Kind<'_> {
+impl<J> Kind<'_, J> {
     pub fn class(&self) -> Class {
         match self {
             Kind::Empty | Kind::True => Class::Empty,
@@ -127,23 +128,27 @@ impl Kind<'_> {
     }
 
     /// A short name of what the schema accepts, for messages.
-    pub fn describe(&self) -> String {
+    pub fn describe(&self) -> &'static str {
         match self {
-            Kind::Empty | Kind::True => "anything".into(),
-            Kind::False => "nothing".into(),
-            Kind::String(_) => "string".into(),
-            Kind::Number(n) if n.integer => "integer".into(),
-            Kind::Number(_) => "number".into(),
-            Kind::Boolean => "boolean".into(),
-            Kind::Null => "null".into(),
-            Kind::Enum { is_const: true, .. } => "a constant".into(),
-            Kind::Enum { .. } => "an enum".into(),
-            Kind::Combined { criterion, .. } => format!("a combination ({})", criterion.keyword()),
-            Kind::Not(_) => "a negation (not)".into(),
-            Kind::Object(_) => "object".into(),
-            Kind::Array(_) => "array".into(),
-            Kind::Conditional { .. } => "a conditional (if/then/else)".into(),
-            Kind::Reference { .. } => "a reference".into(),
+            Kind::Empty | Kind::True => "anything",
+            Kind::False => "nothing",
+            Kind::String(_) => "string",
+            Kind::Number(n) if n.integer => "integer",
+            Kind::Number(_) => "number",
+            Kind::Boolean => "boolean",
+            Kind::Null => "null",
+            Kind::Enum { is_const: true, .. } => "a constant",
+            Kind::Enum { .. } => "an enum",
+            Kind::Combined { criterion, .. } => match criterion {
+                Criterion::All => "a combination (allOf)",
+                Criterion::Any => "a combination (anyOf)",
+                Criterion::One => "a combination (oneOf)",
+            },
+            Kind::Not(_) => "a negation (not)",
+            Kind::Object(_) => "object",
+            Kind::Array(_) => "array",
+            Kind::Conditional { .. } => "a conditional (if/then/else)",
+            Kind::Reference { .. } => "a reference",
         }
     }
 }
@@ -200,17 +205,17 @@ impl Extra {
 #[derive(Debug, Default)]
 pub(crate) struct ObjectSchema<'a> {
     /// Sorted by name.
-    pub properties: Vec<(&'a str, NodeId)>,
+    pub properties: &'a [(&'a str, NodeId)],
     /// Sorted, without duplicates.
-    pub required: Vec<&'a str>,
+    pub required: &'a [&'a str],
     /// In document order (the first match covers a name, as in Confluent).
-    pub pattern_properties: Vec<(&'a str, NodeId)>,
+    pub pattern_properties: &'a [(&'a str, NodeId)],
     pub additional: Extra,
     pub unevaluated: Extra,
     /// `dependencies` with array values and `dependentRequired`: sorted by name.
-    pub dependent_required: Vec<Dependency<'a, Vec<&'a str>>>,
+    pub dependent_required: &'a [Dependency<'a, &'a [&'a str]>],
     /// `dependencies` with schema values and `dependentSchemas`: sorted by name.
-    pub dependent_schemas: Vec<Dependency<'a, NodeId>>,
+    pub dependent_schemas: &'a [Dependency<'a, NodeId>],
     pub min_properties: Option<u64>,
     pub max_properties: Option<u64>,
     pub property_names: Option<NodeId>,
@@ -231,11 +236,11 @@ impl ObjectSchema<'_> {
 }
 
 #[derive(Debug, Default)]
-pub(crate) struct ArraySchema {
+pub(crate) struct ArraySchema<'a> {
     /// `items` as one schema for every item.
     pub items: Option<NodeId>,
     /// A tuple: `items` as an array (drafts 4 to 2019-09) or `prefixItems` (2020-12).
-    pub tuple: Vec<NodeId>,
+    pub tuple: &'a [NodeId],
     pub tuple_keyword: &'static str,
     /// `additionalItems`, or `items` next to `prefixItems` in 2020-12.
     pub additional: Extra,
@@ -249,17 +254,12 @@ pub(crate) struct ArraySchema {
     pub max_contains: Option<u64>,
 }
 
-impl<'a, J: Json> Node<'a, J> {
-    /// The values of an enum node, borrowed from its JSON.
-    pub fn enum_values(&self) -> Vec<&'a J> {
-        let raw: &'a J = self.raw;
-        match &self.kind {
-            Kind::Enum { is_const: true, .. } => raw.get("const").into_iter().collect(),
-            Kind::Enum { .. } => match raw.get("enum").map(|e| e.view()) {
-                Some(crate::json::View::Arr(items)) => items.iter().collect(),
-                _ => Vec::new(),
-            },
-            _ => Vec::new(),
+impl<'a, J> Node<'a, J> {
+    /// The values of an enum node.
+    pub fn enum_values(&self) -> &'a [J] {
+        match self.kind {
+            Kind::Enum { values, .. } => values,
+            _ => &[],
         }
     }
 }

@@ -50,30 +50,28 @@ impl<'a, J: Json> Differ<'_, 'a, J> {
         }
 
         let mut edges: Vec<Vec<usize>> = Vec::with_capacity(on);
-        let mut found: Vec<Vec<Vec<RawDiff>>> = Vec::with_capacity(on);
         for (i, &os) in osubs.iter().enumerate() {
-            let (mut targets, mut diffs) = (Vec::new(), Vec::new());
-            self.at(format!("{}/{i}", oc.keyword()), |d| {
-                for (j, &us) in usubs.iter().enumerate() {
-                    let sub = d.sub(Some(os), Some(us));
-                    if d.compatible(&sub) {
-                        targets.push((j, sub));
-                    }
+            let mut targets = Vec::new();
+            for (j, &us) in usubs.iter().enumerate() {
+                let (ok, count) = self.probe(os, us);
+                if ok {
+                    targets.push((j, count));
                 }
-            });
+            }
             // Prefer the branch with the fewest differences, and on a tie the one in the same
             // place: a schema compared with itself then pairs each branch with itself.
-            targets.sort_by_key(|(j, sub)| (sub.len(), *j != i));
-            edges.push(targets.iter().map(|(j, _)| *j).collect());
-            diffs.extend(targets.into_iter().map(|(_, sub)| sub));
-            found.push(diffs);
+            targets.sort_by_key(|&(j, count)| (count, j != i));
+            edges.push(targets.into_iter().map(|(j, _)| j).collect());
         }
         let matching = maximum_matching(&edges, un);
         let mut matched = 0;
         for (i, m) in matching.into_iter().enumerate() {
             if let Some(k) = m {
                 matched += 1;
-                out.append(&mut found[i][k]);
+                let (os, us) = (osubs[i], usubs[edges[i][k]]);
+                self.at(format!("{}/{i}", oc.keyword()), |d| {
+                    d.compare(Some(os), Some(us), out)
+                });
             }
         }
         if matched < on.min(un) {

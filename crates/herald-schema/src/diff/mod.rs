@@ -13,8 +13,9 @@ mod object;
 mod string;
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::json::{Json, json_eq};
 use crate::limits::{MAX_COMPARISONS, MAX_DIFF_DEPTH, MAX_REF_CHAIN};
@@ -31,9 +32,9 @@ pub(crate) struct RawDiff {
     pub detail: Option<Rc<(String, String)>>,
 }
 
-/// A pair being compared: (sides flipped, original node, update node). `not` compares its inner
-/// schemas the other way round, so the same nodes can meet in both roles.
-type Key = (bool, NodeId, NodeId);
+/// A pair being compared: (sides flipped, quiet, original node, update node). `not` compares
+/// its inner schemas the other way round, so the same nodes can meet in both roles.
+type Key = (bool, bool, NodeId, NodeId);
 
 pub(crate) struct Differ<'s, 'a, J> {
     sides: [&'s Schema<'a, J>; 2],
@@ -53,6 +54,9 @@ pub(crate) struct Differ<'s, 'a, J> {
     depth: usize,
     error: Option<SchemaError>,
     regexes: HashMap<&'a str, Option<regex::Regex>>,
+    /// Set while probing whether a pair is compatible: differences get no path or values
+    /// (nothing is allocated), and the caller compares again in full only if it keeps them.
+    quiet: bool,
 }
 
 impl<'s, 'a, J: Json> Differ<'s, 'a, J> {
@@ -67,15 +71,16 @@ impl<'s, 'a, J: Json> Differ<'s, 'a, J> {
             flipped: false,
             policy,
             path: Vec::new(),
-            memo: HashMap::new(),
-            in_progress: HashSet::new(),
-            assumed: HashSet::new(),
-            known: HashMap::new(),
+            memo: HashMap::default(),
+            in_progress: HashSet::default(),
+            assumed: HashSet::default(),
+            known: HashMap::default(),
             restart: false,
             comparisons: 0,
             depth: 0,
             error: None,
-            regexes: HashMap::new(),
+            regexes: HashMap::default(),
+            quiet: false,
         };
         loop {
             let mut out = Vec::new();
@@ -117,10 +122,19 @@ impl<'s, 'a, J: Json> Differ<'s, 'a, J> {
         s
     }
 
+    /// The path of a difference found here (none while probing).
+    fn diff_path(&self) -> String {
+        if self.quiet {
+            String::new()
+        } else {
+            self.path_string()
+        }
+    }
+
     fn add(&self, out: &mut Vec<RawDiff>, kind: DifferenceType) {
         out.push(RawDiff {
             kind,
-            path: self.path_string(),
+            path: self.diff_path(),
             detail: None,
         });
     }
@@ -134,8 +148,8 @@ impl<'s, 'a, J: Json> Differ<'s, 'a, J> {
     ) {
         out.push(RawDiff {
             kind,
-            path: self.path_string(),
-            detail: Some(Rc::new((old.to_string(), new.to_string()))),
+            path: self.diff_path(),
+            detail: (!self.quiet).then(|| Rc::new((old.to_string(), new.to_string()))),
         });
     }
 
@@ -161,6 +175,16 @@ impl<'s, 'a, J: Json> Differ<'s, 'a, J> {
         let ok = self.compatible(&sub);
         out.extend(sub);
         self.add(out, if ok { covered } else { not_covered });
+    }
+
+    /// Whether `o` and `u` are compatible, and how many differences they have, without
+    /// building the differences' paths and values.
+    fn probe(&mut self, o: NodeId, u: NodeId) -> (bool, usize) {
+        let was = std::mem::replace(&mut self.quiet, true);
+        let mut diffs = Vec::new();
+        self.compare(Some(o), Some(u), &mut diffs);
+        self.quiet = was;
+        (self.compatible(&diffs), diffs.len())
     }
 
     /// Compares into a fresh list (Confluent's subcontext), for callers that decide on it.
@@ -227,7 +251,7 @@ impl<'s, 'a, J: Json> Differ<'s, 'a, J> {
     }
 
     fn compare_memoized(&mut self, o: NodeId, u: NodeId, out: &mut Vec<RawDiff>) {
-        let key = (self.flipped, o, u);
+        let key = (self.flipped, self.quiet, o, u);
         if let Some(done) = self.memo.get(&key).cloned() {
             return self.rebase(&done, out);
         }
@@ -259,7 +283,7 @@ impl<'s, 'a, J: Json> Differ<'s, 'a, J> {
 
     /// Appends differences computed relative to a pair at the current path.
     fn rebase(&self, relative: &[RawDiff], out: &mut Vec<RawDiff>) {
-        if self.path.is_empty() {
+        if self.path.is_empty() || self.quiet {
             out.extend_from_slice(relative);
             return;
         }
@@ -290,16 +314,14 @@ impl<'s, 'a, J: Json> Differ<'s, 'a, J> {
             ) if oc != Class::Combined => {
                 if subschemas.len() == 1 {
                     // A one-branch union is its branch.
-                    let sub = self.sub(Some(o), Some(subschemas[0]));
-                    if self.compatible(&sub) {
-                        return out.extend(sub);
+                    if self.probe(o, subschemas[0]).0 {
+                        return self.compare(Some(o), Some(subschemas[0]), out);
                     }
                 } else if *criterion != Criterion::All {
                     // The old schema became one branch of a union.
-                    for &s in subschemas {
-                        let sub = self.sub(Some(o), Some(s));
-                        if self.compatible(&sub) {
-                            out.extend(sub);
+                    for &s in *subschemas {
+                        if self.probe(o, s).0 {
+                            self.compare(Some(o), Some(s), out);
                             return self.add(out, T::SumTypeExtended);
                         }
                     }
@@ -314,16 +336,14 @@ impl<'s, 'a, J: Json> Differ<'s, 'a, J> {
                 _,
             ) if uc != Class::Combined => {
                 if subschemas.len() == 1 {
-                    let sub = self.sub(Some(subschemas[0]), Some(u));
-                    if self.compatible(&sub) {
-                        return out.extend(sub);
+                    if self.probe(subschemas[0], u).0 {
+                        return self.compare(Some(subschemas[0]), Some(u), out);
                     }
                 } else if *criterion == Criterion::All {
                     // A product lost its other factors: the new schema is one of them.
-                    for &s in subschemas {
-                        let sub = self.sub(Some(s), Some(u));
-                        if self.compatible(&sub) {
-                            out.extend(sub);
+                    for &s in *subschemas {
+                        if self.probe(s, u).0 {
+                            self.compare(Some(s), Some(u), out);
                             return self.add(out, T::ProductTypeNarrowed);
                         }
                     }
@@ -361,7 +381,7 @@ impl<'s, 'a, J: Json> Differ<'s, 'a, J> {
         match (&on.kind, &un.kind) {
             (Kind::String(a), Kind::String(b)) => self.string(a, b, out),
             (Kind::Number(a), Kind::Number(b)) => self.number(a, b, out),
-            (Kind::Enum { is_const: a }, Kind::Enum { is_const: b }) => {
+            (Kind::Enum { is_const: a, .. }, Kind::Enum { is_const: b, .. }) => {
                 self.enums(on.enum_values(), *a, un.enum_values(), *b, out)
             }
             (

@@ -97,7 +97,7 @@ impl<'a, J: Json> Differ<'_, 'a, J> {
 
     /// How `obj` treats a member named `name` that it does not list in `properties`.
     fn cover(&mut self, obj: &ObjectSchema<'a>, name: &str) -> Cover {
-        for &(pattern, schema) in &obj.pattern_properties {
+        for &(pattern, schema) in obj.pattern_properties {
             if self.pattern_matches(pattern, name) {
                 return Cover::Schema(schema);
             }
@@ -259,7 +259,7 @@ impl<'a, J: Json> Differ<'_, 'a, J> {
             return;
         }
         self.path.push("patternProperties".into());
-        for &(pattern, os) in &o.pattern_properties {
+        for &(pattern, os) in o.pattern_properties {
             match u.pattern_properties.iter().find(|(p, _)| *p == pattern) {
                 Some(&(_, us)) => self.at(pattern, |d| d.compare(Some(os), Some(us), out)),
                 None => {
@@ -281,7 +281,7 @@ impl<'a, J: Json> Differ<'_, 'a, J> {
                 }
             }
         }
-        for &(pattern, us) in &u.pattern_properties {
+        for &(pattern, us) in u.pattern_properties {
             if o.pattern_properties.iter().any(|(p, _)| *p == pattern) {
                 continue;
             }
@@ -314,7 +314,7 @@ impl<'a, J: Json> Differ<'_, 'a, J> {
     }
 
     fn dependencies(&mut self, o: &ObjectSchema<'a>, u: &ObjectSchema<'a>, out: &mut Vec<RawDiff>) {
-        for od in &o.dependent_required {
+        for od in o.dependent_required {
             let ud = u.dependent_required.iter().find(|d| d.name == od.name);
             let keyword = ud.map_or(od.keyword, |d| d.keyword);
             let kind = match ud {
@@ -330,14 +330,14 @@ impl<'a, J: Json> Differ<'_, 'a, J> {
             };
             self.at(keyword, |d| d.at(od.name, |d| d.add(out, kind)));
         }
-        for ud in &u.dependent_required {
+        for ud in u.dependent_required {
             if !o.dependent_required.iter().any(|d| d.name == ud.name) {
                 self.at(ud.keyword, |d| {
                     d.at(ud.name, |d| d.add(out, T::DependencyArrayAdded))
                 });
             }
         }
-        for od in &o.dependent_schemas {
+        for od in o.dependent_schemas {
             match u.dependent_schemas.iter().find(|d| d.name == od.name) {
                 None => self.at(od.keyword, |d| {
                     d.at(od.name, |d| d.add(out, T::DependencySchemaRemoved))
@@ -347,7 +347,7 @@ impl<'a, J: Json> Differ<'_, 'a, J> {
                 }),
             }
         }
-        for ud in &u.dependent_schemas {
+        for ud in u.dependent_schemas {
             if !o.dependent_schemas.iter().any(|d| d.name == ud.name) {
                 self.at(ud.keyword, |d| {
                     d.at(ud.name, |d| d.add(out, T::DependencySchemaAdded))
