@@ -49,25 +49,42 @@ impl<'a, J: Json> Differ<'_, 'a, J> {
             );
         }
 
+        // Loud, each pair is probed and only the matched pairs are compared in full. Already
+        // probing, the probe's differences are kept instead: comparing matched pairs again at
+        // every level of nested combinators would multiply the work.
+        let keep = self.quiet;
         let mut edges: Vec<Vec<usize>> = Vec::with_capacity(on);
+        let mut kept: Vec<Vec<Vec<RawDiff>>> = Vec::new();
         for (i, &os) in osubs.iter().enumerate() {
             let mut targets = Vec::new();
             for (j, &us) in usubs.iter().enumerate() {
-                let (ok, count) = self.probe(os, us);
-                if ok {
-                    targets.push((j, count));
+                if keep {
+                    let sub = self.sub(Some(os), Some(us));
+                    if self.compatible(&sub) {
+                        targets.push((j, sub.len(), sub));
+                    }
+                } else {
+                    let (ok, count) = self.probe(os, us);
+                    if ok {
+                        targets.push((j, count, Vec::new()));
+                    }
                 }
             }
             // Prefer the branch with the fewest differences, and on a tie the one in the same
             // place: a schema compared with itself then pairs each branch with itself.
-            targets.sort_by_key(|&(j, count)| (count, j != i));
-            edges.push(targets.into_iter().map(|(j, _)| j).collect());
+            targets.sort_by_key(|&(j, count, _)| (count, j != i));
+            edges.push(targets.iter().map(|&(j, _, _)| j).collect());
+            kept.push(targets.into_iter().map(|(_, _, sub)| sub).collect());
         }
         let matching = maximum_matching(&edges, un);
         let mut matched = 0;
         for (i, m) in matching.into_iter().enumerate() {
             if let Some(k) = m {
                 matched += 1;
+                if keep {
+                    out.append(&mut kept[i][k]);
+                    continue;
+                }
                 let (os, us) = (osubs[i], usubs[edges[i][k]]);
                 self.at(format!("{}/{i}", oc.keyword()), |d| {
                     d.compare(Some(os), Some(us), out)

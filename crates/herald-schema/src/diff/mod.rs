@@ -187,6 +187,16 @@ impl<'s, 'a, J: Json> Differ<'s, 'a, J> {
         (self.compatible(&diffs), diffs.len())
     }
 
+    /// The differences of `o` and `u` if they are compatible. Loud, a probe decides first, so
+    /// that a rejected pair costs no paths; already probing, one comparison does both.
+    fn if_compatible(&mut self, o: NodeId, u: NodeId) -> Option<Vec<RawDiff>> {
+        if !self.quiet && !self.probe(o, u).0 {
+            return None;
+        }
+        let sub = self.sub(Some(o), Some(u));
+        self.compatible(&sub).then_some(sub)
+    }
+
     /// Compares into a fresh list (Confluent's subcontext), for callers that decide on it.
     fn sub(&mut self, o: Option<NodeId>, u: Option<NodeId>) -> Vec<RawDiff> {
         let mut out = Vec::new();
@@ -314,14 +324,14 @@ impl<'s, 'a, J: Json> Differ<'s, 'a, J> {
             ) if oc != Class::Combined => {
                 if subschemas.len() == 1 {
                     // A one-branch union is its branch.
-                    if self.probe(o, subschemas[0]).0 {
-                        return self.compare(Some(o), Some(subschemas[0]), out);
+                    if let Some(sub) = self.if_compatible(o, subschemas[0]) {
+                        return out.extend(sub);
                     }
                 } else if *criterion != Criterion::All {
                     // The old schema became one branch of a union.
                     for &s in *subschemas {
-                        if self.probe(o, s).0 {
-                            self.compare(Some(o), Some(s), out);
+                        if let Some(sub) = self.if_compatible(o, s) {
+                            out.extend(sub);
                             return self.add(out, T::SumTypeExtended);
                         }
                     }
@@ -336,14 +346,14 @@ impl<'s, 'a, J: Json> Differ<'s, 'a, J> {
                 _,
             ) if uc != Class::Combined => {
                 if subschemas.len() == 1 {
-                    if self.probe(subschemas[0], u).0 {
-                        return self.compare(Some(subschemas[0]), Some(u), out);
+                    if let Some(sub) = self.if_compatible(subschemas[0], u) {
+                        return out.extend(sub);
                     }
                 } else if *criterion == Criterion::All {
                     // A product lost its other factors: the new schema is one of them.
                     for &s in *subschemas {
-                        if self.probe(s, u).0 {
-                            self.compare(Some(s), Some(u), out);
+                        if let Some(sub) = self.if_compatible(s, u) {
+                            out.extend(sub);
                             return self.add(out, T::ProductTypeNarrowed);
                         }
                     }
