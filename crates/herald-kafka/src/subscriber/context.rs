@@ -2,8 +2,8 @@
 //! stop work on what is revoked), commit results, and statistics (lag).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
+use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaResult;
@@ -18,6 +18,11 @@ pub(crate) struct HeraldContext {
     pub revoke_grace: Duration,
     /// Set on every rebalance, so the poll thread drops what it held back.
     pub rebalanced: AtomicBool,
+    /// Set once the subscriber shuts down: its last commit has been tried (within a
+    /// deadline), so the revoke of closing commits nothing and cannot block on the broker.
+    pub closing: AtomicBool,
+    /// Commit results received, so a bounded commit knows when its answer came.
+    pub commits_answered: AtomicU64,
 }
 
 pub(crate) type HeraldConsumer = BaseConsumer<HeraldContext>;
@@ -44,6 +49,45 @@ pub(crate) fn commit_sync(consumer: &HeraldConsumer, positions: &[(Tp, i64)]) {
             tracing::warn!(error = %e, "committing offsets failed; the events after the last commit will be processed again")
         }
     }
+}
+
+/// Commits `positions` and waits for the broker's answer until `deadline`, retrying a
+/// failed commit while there is time. A broker that has gone away or hangs would make a
+/// synchronous commit wait without end (librdkafka's own commit has no timeout).
+/// Whatever is not committed is delivered again to the group's next consumer.
+pub(crate) fn commit_before(
+    consumer: &HeraldConsumer,
+    positions: Vec<(Tp, i64)>,
+    shared: &Shared,
+    deadline: Instant,
+) {
+    let mut positions = positions;
+    let context = consumer.context();
+    while !positions.is_empty() {
+        let Ok(list) = position_list(&positions) else {
+            return;
+        };
+        let answered = context.commits_answered.load(AtomicOrdering::SeqCst);
+        if let Err(e) = consumer.commit(&list, CommitMode::Async) {
+            tracing::warn!(error = %e, "could not send the last offset commit; the events after the last commit will be delivered again");
+            return;
+        }
+        // Polling serves the commit callback; a message it returns is not handed out.
+        while context.commits_answered.load(AtomicOrdering::SeqCst) == answered {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                tracing::warn!(
+                    partitions = positions.len(),
+                    "the broker did not answer the last offset commit in time; the events after the last commit will be delivered again"
+                );
+                return;
+            }
+            let _ = consumer.poll(left.min(Duration::from_millis(100)));
+        }
+        // A failed commit put its positions back to commit.
+        positions = shared.to_commit();
+    }
+    tracing::debug!("last offsets committed");
 }
 
 pub(crate) fn position_list(positions: &[(Tp, i64)]) -> KafkaResult<TopicPartitionList> {
@@ -90,7 +134,9 @@ impl ConsumerContext for HeraldContext {
                 let revoked = tps(list);
                 tracing::info!(partitions = revoked.len(), "partitions revoked");
                 self.shared.revoking(&revoked, self.revoke_grace);
-                commit_sync(consumer, &self.shared.to_commit_of(&revoked));
+                if !self.closing.load(AtomicOrdering::SeqCst) {
+                    commit_sync(consumer, &self.shared.to_commit_of(&revoked));
+                }
                 self.shared.revoked(&revoked);
                 let mut lag = self.shared.lag.lock().unwrap_or_else(|p| p.into_inner());
                 for (topic, partition) in &revoked {
@@ -120,5 +166,6 @@ impl ConsumerContext for HeraldContext {
             tracing::warn!(error = %e, "committing offsets failed; retrying with the next commit");
             self.shared.commit_failed(&tps(offsets));
         }
+        self.commits_answered.fetch_add(1, AtomicOrdering::SeqCst);
     }
 }

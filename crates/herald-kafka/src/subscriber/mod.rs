@@ -9,7 +9,7 @@ mod state;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -62,6 +62,7 @@ pub struct KafkaSubscriberBuilder {
     ordering: Ordering,
     max_in_flight: usize,
     commit_interval: Duration,
+    close_timeout: Duration,
     revoke_grace: Duration,
     session_timeout: Duration,
     rebalance_timeout: Duration,
@@ -94,6 +95,7 @@ impl KafkaSubscriber {
             ordering: Ordering::default(),
             max_in_flight: 10_000,
             commit_interval: Duration::from_millis(200),
+            close_timeout: Duration::from_secs(5),
             revoke_grace: Duration::from_secs(10),
             session_timeout: Duration::from_secs(10),
             rebalance_timeout: Duration::from_secs(30),
@@ -142,6 +144,15 @@ impl KafkaSubscriberBuilder {
     /// How often finished offsets are committed (default 200 ms).
     pub fn commit_interval(mut self, d: Duration) -> Self {
         self.commit_interval = d;
+        self
+    }
+
+    /// How long shutdown waits for the broker to accept the last offset commit (default
+    /// 5 s). A broker that is gone or hangs does not hold the shutdown longer: what was not
+    /// committed is delivered again to the group's next consumer, never lost. Leaving the
+    /// group afterwards is bounded by librdkafka (about the session timeout).
+    pub fn close_timeout(mut self, d: Duration) -> Self {
+        self.close_timeout = d;
         self
     }
 
@@ -195,6 +206,8 @@ impl KafkaSubscriberBuilder {
             shared: shared.clone(),
             revoke_grace: self.revoke_grace,
             rebalanced: AtomicBool::new(false),
+            closing: AtomicBool::new(false),
+            commits_answered: AtomicU64::new(0),
         };
         let consumer: HeraldConsumer = self
             .config
@@ -235,6 +248,7 @@ impl KafkaSubscriberBuilder {
             stop.clone(),
             self.max_in_flight,
             self.commit_interval,
+            self.close_timeout,
         );
         let thread = std::thread::Builder::new()
             .name(format!("herald-kafka-poll-{}", self.group))

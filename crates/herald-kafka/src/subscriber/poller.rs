@@ -14,7 +14,7 @@ use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::context::{HeraldConsumer, commit_sync, position_list};
+use super::context::{HeraldConsumer, commit_before, position_list};
 use super::state::{Pending, Shared, Tp};
 use crate::record::{headers_of, key_of};
 use crate::{DUE_AT, topics, wire};
@@ -25,6 +25,8 @@ pub(crate) struct Poller {
     pub stop: Arc<AtomicBool>,
     pub max_in_flight: usize,
     pub commit_interval: Duration,
+    /// How long shutdown waits for the broker to accept the last commit.
+    pub close_timeout: Duration,
     /// Received while too much was in flight; admitted in order once there is room.
     held: VecDeque<Pending>,
     /// Per paused retry partition: events not yet due, in offset order.
@@ -40,6 +42,7 @@ impl Poller {
         stop: Arc<AtomicBool>,
         max_in_flight: usize,
         commit_interval: Duration,
+        close_timeout: Duration,
     ) -> Self {
         Poller {
             consumer,
@@ -47,6 +50,7 @@ impl Poller {
             stop,
             max_in_flight,
             commit_interval,
+            close_timeout,
             held: VecDeque::new(),
             delayed: BTreeMap::new(),
             paused_all: false,
@@ -103,9 +107,20 @@ impl Poller {
                 }
             }
         }
-        // Shutdown: commit what finished, then leave the group (dropping the consumer
-        // closes it; the revoke that follows commits nothing new).
-        commit_sync(&self.consumer, &self.shared.to_commit());
+        // Shutdown: commit what finished, within `close_timeout`, then leave the group
+        // (dropping the consumer closes it; the revoke that follows commits nothing).
+        self.consumer
+            .context()
+            .closing
+            .store(true, AtomicOrdering::SeqCst);
+        let deadline = Instant::now() + self.close_timeout;
+        commit_before(
+            &self.consumer,
+            self.shared.to_commit(),
+            &self.shared,
+            deadline,
+        );
+        leave_group(self.consumer, deadline);
         tracing::info!("Kafka consumer closed");
     }
 
@@ -270,6 +285,30 @@ impl Poller {
 }
 
 /// When a retry event is due (header `herald-due-at`, RFC 3339).
+/// Leaves the consumer group by `deadline`. librdkafka's close waits for the broker's
+/// answer without end when the broker hangs (seen: more than 150 s), and dropping the
+/// consumer closes it that way; past the deadline the consumer is let go unclosed instead
+/// (its threads and memory stay until the process exits, and the group notices the
+/// member's absence after the session timeout).
+fn leave_group(consumer: HeraldConsumer, deadline: Instant) {
+    if let Err(e) = consumer.close_queue() {
+        tracing::warn!(error = %e, "could not start leaving the consumer group");
+        return;
+    }
+    while !consumer.closed() {
+        if Instant::now() >= deadline {
+            tracing::error!(
+                "the broker did not let the consumer leave its group in time; shutting down without it (the group notices after the session timeout)"
+            );
+            std::mem::forget(consumer);
+            return;
+        }
+        // Serves the revoke (which commits nothing while closing) and the leave.
+        let _ = consumer.poll(Duration::from_millis(100));
+    }
+    // Closed: dropping it now returns at once.
+}
+
 fn due_of(p: &Pending) -> Option<Instant> {
     let at: DateTime<Utc> = p.message.headers.get(DUE_AT)?.parse().ok()?;
     let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);

@@ -17,8 +17,15 @@ pub fn brokers() -> String {
     std::env::var("HERALD_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())
 }
 
+pub mod private_broker;
+
 pub fn config() -> KafkaConfig {
-    KafkaConfig::new(brokers())
+    config_at(&brokers())
+}
+
+/// The tests' client settings for the broker at `brokers`.
+pub fn config_at(brokers: &str) -> KafkaConfig {
+    KafkaConfig::new(brokers)
         .client_id("herald-test")
         // One record per batch. tansu (0.6.0) answers a fetch from an offset inside a
         // record batch with nothing of that batch, so a consumer resuming from a commit in
@@ -37,17 +44,21 @@ pub fn unique(what: &str) -> String {
 
 /// Creates `topic` with its retry topics and DLQ, or fails saying how to start the broker.
 pub async fn topic(what: &str, partitions: i32) -> String {
+    topic_at(&brokers(), what, partitions).await
+}
+
+/// [`topic`] on the broker at `brokers`.
+pub async fn topic_at(brokers: &str, what: &str, partitions: i32) -> String {
     let topic = unique(what);
     if let Err(e) = tokio::time::timeout(
         Duration::from_secs(30),
-        herald_kafka::create_topics(&config(), &topic, partitions, 3),
+        herald_kafka::create_topics(&config_at(brokers), &topic, partitions, 3),
     )
     .await
-    .unwrap_or_else(|_| panic!("no answer from Kafka at {} within 30 s", brokers()))
+    .unwrap_or_else(|_| panic!("no answer from Kafka at {brokers} within 30 s"))
     {
         panic!(
-            "cannot create topics on Kafka at {} ({e}): start it with `scripts/services` (or set HERALD_KAFKA_BROKERS)",
-            brokers()
+            "cannot create topics on Kafka at {brokers} ({e}): start it with `scripts/services` (or set HERALD_KAFKA_BROKERS)"
         );
     }
     topic
@@ -215,9 +226,18 @@ pub fn spawn_worker(
 /// The ends are found by reading the topic, not from the broker's high watermarks: tansu
 /// reports the last batch's base offset + 1 as the high watermark, short of the end.
 pub fn committed_and_ends(group: &str, topic: &str) -> (BTreeMap<i32, i64>, BTreeMap<i32, i64>) {
+    committed_and_ends_at(&brokers(), group, topic)
+}
+
+/// [`committed_and_ends`] on the broker at `brokers`.
+pub fn committed_and_ends_at(
+    brokers: &str,
+    group: &str,
+    topic: &str,
+) -> (BTreeMap<i32, i64>, BTreeMap<i32, i64>) {
     use rdkafka::consumer::{BaseConsumer, Consumer};
     let c: BaseConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", brokers())
+        .set("bootstrap.servers", brokers)
         .set("group.id", group)
         .create()
         .expect("consumer");
@@ -234,15 +254,20 @@ pub fn committed_and_ends(group: &str, topic: &str) -> (BTreeMap<i32, i64>, BTre
         .iter()
         .map(|e| (e.partition(), e.offset().to_raw().unwrap_or(-1).max(0)))
         .collect();
-    (committed, ends(topic))
+    (committed, ends_at(brokers, topic))
 }
 
 /// One past the last record of each partition of `topic`, found by reading it all.
 pub fn ends(topic: &str) -> BTreeMap<i32, i64> {
+    ends_at(&brokers(), topic)
+}
+
+/// [`ends`] on the broker at `brokers`.
+pub fn ends_at(brokers: &str, topic: &str) -> BTreeMap<i32, i64> {
     use rdkafka::Message;
     use rdkafka::consumer::{BaseConsumer, Consumer};
     let c: BaseConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", brokers())
+        .set("bootstrap.servers", brokers)
         .set("group.id", unique("reader"))
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
