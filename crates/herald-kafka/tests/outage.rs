@@ -145,6 +145,9 @@ async fn shut_down_without_broker(gone: fn(&mut PrivateBroker)) {
         .await
         .expect("a worker whose broker is gone still shuts down")
         .expect("worker");
-    eprintln!("shut down {:?} after the broker went away", stopping.elapsed());
+    eprintln!(
+        "shut down {:?} after the broker went away",
+        stopping.elapsed()
+    );
     assert!(report.drained, "every handler had finished: {report:?}");
 }
