@@ -21,10 +21,7 @@ async fn a_frozen_broker_delays_but_loses_nothing() {
     let mut broker = PrivateBroker::start();
     let topic = topic_at(&broker.address, "frozen", 4).await;
     let group = unique("group");
-    let producer = herald_core::Producer::new(
-        herald_kafka::KafkaPublisher::new(&config_at(&broker.address)).expect("publisher"),
-    )
-    .route(<Step as herald_core::Event>::NAME, &topic);
+    let producer = producer_at(&broker.address, &topic);
     for seq in 0..100 {
         let step = Step {
             key: format!("key-{}", seq % 10),
@@ -109,10 +106,7 @@ async fn a_worker_shuts_down_when_the_broker_hangs() {
 async fn shut_down_without_broker(gone: fn(&mut PrivateBroker)) {
     let mut broker = PrivateBroker::start();
     let topic = topic_at(&broker.address, "gone", 2).await;
-    let producer = herald_core::Producer::new(
-        herald_kafka::KafkaPublisher::new(&config_at(&broker.address)).expect("publisher"),
-    )
-    .route(<Step as herald_core::Event>::NAME, &topic);
+    let producer = producer_at(&broker.address, &topic);
     for seq in 0..20 {
         let step = Step {
             key: format!("key-{}", seq % 4),

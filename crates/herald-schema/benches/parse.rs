@@ -11,8 +11,6 @@
 //! Run: `cargo bench -p herald-schema --bench parse -- --quick`
 
 use std::hint::black_box;
-use std::path::PathBuf;
-use std::process::Command;
 
 use bumpalo::Bump;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -30,30 +28,12 @@ mod limits;
 #[path = "../src/text/mod.rs"]
 mod text;
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("HERALD_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-}
+#[path = "../tests/support/generated_pairs.rs"]
+mod generated_pairs;
 
 /// old.json written by gen_schemas.py for `size`.
 fn generated_old(size: &str) -> String {
-    let script = shared_dir().join("bench/gen_schemas.py");
-    let out = std::env::temp_dir().join(format!(
-        "herald-schema-parse-bench-{}-{size}",
-        std::process::id()
-    ));
-    let status = Command::new("python3")
-        .arg(&script)
-        .args(["--size", size, "--out"])
-        .arg(&out)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run python3 {}: {e}", script.display()));
-    assert!(status.success(), "gen_schemas.py failed for {size}");
-    let text = std::fs::read_to_string(out.join("old.json")).expect("generated schema");
-    let _ = std::fs::remove_dir_all(&out);
-    text
+    generated_pairs::generated_pair(size).0
 }
 
 fn parse(c: &mut Criterion) {

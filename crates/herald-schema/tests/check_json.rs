@@ -3,8 +3,6 @@
 //! are not JSON, and the reference fallback.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::Command;
 
 use herald_schema::{
     CompatibilityLevel as L, NoReferences, Policy, ReferenceResolver, SchemaError, check,
@@ -12,32 +10,10 @@ use herald_schema::{
 };
 use serde_json::{Value, json};
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("HERALD_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-}
+#[path = "support/generated_pairs.rs"]
+mod generated_pairs;
 
-/// (old, new) texts written by shared/bench/gen_schemas.py for `size`.
-fn generated_pair(size: &str) -> (String, String) {
-    let script = shared_dir().join("bench/gen_schemas.py");
-    let out = std::env::temp_dir().join(format!(
-        "herald-schema-check-json-{}-{size}",
-        std::process::id()
-    ));
-    let status = Command::new("python3")
-        .arg(&script)
-        .args(["--size", size, "--out"])
-        .arg(&out)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run python3 {}: {e}", script.display()));
-    assert!(status.success(), "gen_schemas.py failed for {size}");
-    let read = |f: &str| std::fs::read_to_string(out.join(f)).expect("generated schema");
-    let pair = (read("old.json"), read("new.json"));
-    let _ = std::fs::remove_dir_all(&out);
-    pair
-}
+use generated_pairs::generated_pair;
 
 const LEVELS: [L; 4] = [L::Backward, L::Forward, L::Full, L::FullTransitive];
 const POLICIES: [Policy; 2] = [Policy::Strict, Policy::Lenient];

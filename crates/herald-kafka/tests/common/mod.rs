@@ -65,7 +65,13 @@ pub async fn topic_at(brokers: &str, what: &str, partitions: i32) -> String {
 }
 
 pub fn producer(topic: &str) -> Producer {
-    Producer::new(KafkaPublisher::new(&config()).expect("publisher")).route(Step::NAME, topic)
+    producer_at(&brokers(), topic)
+}
+
+/// [`producer`] for the broker at `brokers`.
+pub fn producer_at(brokers: &str, topic: &str) -> Producer {
+    Producer::new(KafkaPublisher::new(&config_at(brokers)).expect("publisher"))
+        .route(Step::NAME, topic)
 }
 
 /// The test event: step `seq` of `key`.
