@@ -134,9 +134,11 @@ fn fetch_externals(
     resolver: &dyn ReferenceResolver,
 ) -> Result<Vec<(String, Value)>, SchemaError> {
     let mut externals: Vec<(String, Value)> = Vec::new();
-    let arena = Bump::new();
     for doc in std::iter::once(new).chain(previous.iter().copied()) {
         loop {
+            // One attempt's model is dropped before the next, which loads the whole document
+            // again with one more external.
+            let arena = Bump::new();
             let refs: Vec<(String, &Value)> =
                 externals.iter().map(|(k, v)| (k.clone(), v)).collect();
             let missing = match load::load(doc, &refs, &arena, LoadOptions::default()) {
