@@ -56,6 +56,8 @@ pub enum Error {
     InvalidSubject(String),
     #[error("{0}")]
     SchemaTooLarge(String),
+    #[error("{0}")]
+    InvalidRuleSet(String),
     #[error("Context '{0}' is not empty")]
     ContextNotEmpty(String),
     /// The request body is not JSON, or not the JSON the endpoint expects.
@@ -116,6 +118,7 @@ impl Error {
             IdDoesNotMatch(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42207),
             InvalidSubject(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42208),
             SchemaTooLarge(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42209),
+            InvalidRuleSet(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42210),
             ContextNotEmpty(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42211),
             BadRequest(_) => (StatusCode::BAD_REQUEST, 400),
             Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, 422),

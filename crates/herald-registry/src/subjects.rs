@@ -50,6 +50,44 @@ pub struct RegisterRequest {
     /// Kept as given in IMPORT mode.
     pub id: Option<i64>,
     pub version: Option<i32>,
+    /// Not stored by herald-registry: a registration that carries any is refused rather
+    /// than registered without it.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<serde_json::Value>,
+    /// Not stored either, refused the same way.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub rule_set: Option<serde_json::Value>,
+}
+
+/// Whether a `metadata` or `ruleSet` value says nothing (absent, null, or only empty
+/// objects and arrays), as clients send when none is configured.
+fn says_nothing(v: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Null => true,
+        Value::Array(items) => items.iter().all(says_nothing),
+        Value::Object(members) => members.values().all(says_nothing),
+        _ => false,
+    }
+}
+
+/// Refuses what herald-registry would otherwise drop on the floor.
+fn refuse_unstored(req: &RegisterRequest) -> Result<()> {
+    if req.metadata.as_ref().is_some_and(|m| !says_nothing(m)) {
+        return Err(Error::InvalidSchema(
+            "herald-registry does not store schema `metadata`; register the schema without it"
+                .into(),
+        ));
+    }
+    if req.rule_set.as_ref().is_some_and(|r| !says_nothing(r)) {
+        return Err(Error::InvalidRuleSet(
+            "herald-registry does not store or run data contract rules (`ruleSet`); register the schema without them"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `{id}`: what every client reads back from a registration.
@@ -365,6 +403,7 @@ pub(crate) async fn register(
     Body(req): Body<RegisterRequest>,
 ) -> Result<Vnd<RegisterResponse>> {
     check_subject(&subject)?;
+    refuse_unstored(&req)?;
     let mode = ensure_writable(&state, &subject).await?;
     let eff = effective(&state, &subject).await?;
     let prepared =

@@ -278,6 +278,47 @@ async fn invalid_input(b: Backend) {
     assert_eq!(s.get("/subjects").await.body, json!([]));
 }
 
+/// Metadata and data contract rules are not stored: a registration carrying them is refused,
+/// not registered without them. Empty ones, as clients send when none is configured, register
+/// as usual.
+async fn unstored_metadata(b: Backend) {
+    let (_db, s) = start(b).await;
+    let schema = json!({"type": "string"}).to_string();
+    let r = s
+        .post(
+            "/subjects/meta/versions",
+            &json!({"schemaType": "JSON", "schema": schema, "metadata": {"properties": {"owner": "team-a"}}}),
+        )
+        .await;
+    assert_error(&r, 422, 42201);
+    assert!(
+        r.body["message"].as_str().expect("m").contains("metadata"),
+        "{}",
+        r.text
+    );
+    let rules =
+        json!({"domainRules": [{"name": "r", "kind": "CONDITION", "type": "CEL", "expr": "true"}]});
+    let r = s
+        .post(
+            "/subjects/meta/versions",
+            &json!({"schemaType": "JSON", "schema": schema, "ruleSet": rules}),
+        )
+        .await;
+    assert_error(&r, 422, 42210);
+    assert_eq!(
+        s.get("/subjects/meta/versions").await.status,
+        404,
+        "nothing was registered"
+    );
+    let r = s
+        .post(
+            "/subjects/meta/versions",
+            &json!({"schemaType": "JSON", "schema": schema, "metadata": {"properties": {}}, "ruleSet": null}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
 async fn deletes(b: Backend) {
     let (_db, s) = start(b).await;
     s.put("/config/d", &json!({"compatibility": "NONE"})).await;
@@ -838,6 +879,7 @@ async fn restart_keeps_everything(b: Backend) {
 on_both_backends!(
     shapes_and_lookup,
     invalid_input,
+    unstored_metadata,
     deletes,
     references,
     config_and_mode,
