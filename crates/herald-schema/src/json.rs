@@ -93,7 +93,8 @@ pub(crate) trait Json: Sized + std::fmt::Debug {
     /// The member `key` of an object (`None` for other values).
     fn get(&self, key: &str) -> Option<&Self>;
     /// The members of an object, in the parser's order (empty for other values).
-    fn entries(&self) -> Box<dyn Iterator<Item = (&str, &Self)> + '_>;
+    /// (A concrete iterator, not a boxed one: the loader asks every schema object.)
+    fn entries(&self) -> impl Iterator<Item = (&str, &Self)> + '_;
     fn len(&self) -> usize;
 
     fn as_str(&self) -> Option<&str> {
@@ -125,11 +126,10 @@ impl Json for serde_json::Value {
     fn get(&self, key: &str) -> Option<&Self> {
         self.as_object()?.get(key)
     }
-    fn entries(&self) -> Box<dyn Iterator<Item = (&str, &Self)> + '_> {
-        match self {
-            serde_json::Value::Object(m) => Box::new(m.iter().map(|(k, v)| (k.as_str(), v))),
-            _ => Box::new(std::iter::empty()),
-        }
+    fn entries(&self) -> impl Iterator<Item = (&str, &Self)> + '_ {
+        self.as_object()
+            .into_iter()
+            .flat_map(|m| m.iter().map(|(k, v)| (k.as_str(), v)))
     }
     fn len(&self) -> usize {
         match self {

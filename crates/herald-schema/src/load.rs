@@ -191,7 +191,7 @@ pub(crate) fn load<'a, J: Json>(
     };
     let mut loader = Loader {
         arena,
-        nodes: Vec::new(),
+        nodes: Vec::with_capacity(64),
         externals,
         targets: HashMap::new(),
         pending: Vec::new(),

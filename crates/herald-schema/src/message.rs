@@ -34,43 +34,54 @@ const KEYWORDS: &[&str] = &[
 
 /// "field `address.zip`", "the items of field `tags`", "the schema".
 fn location(path: &str) -> String {
-    let segs: Vec<&str> = path
-        .trim_start_matches('#')
+    let path = path.trim_start_matches('#');
+    // Names after `properties` / `required` make the field; what follows the last one is the
+    // rest, a suffix of the path (one pass, no lists: this runs for every difference).
+    let mut field = String::new();
+    let mut rest_from = 0;
+    let mut segs = path
         .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
-    let mut field: Vec<&str> = Vec::new();
-    let mut rest: Vec<&str> = Vec::new();
-    let mut i = 0;
-    while i < segs.len() {
-        match segs[i] {
-            "properties" | "required" if i + 1 < segs.len() => {
-                field.push(segs[i + 1]);
-                rest.clear();
-                i += 2;
+        .scan(0usize, |at, seg| {
+            let start = *at;
+            *at += seg.len() + 1;
+            Some((start, seg))
+        })
+        .filter(|(_, s)| !s.is_empty())
+        .peekable();
+    while let Some((start, seg)) = segs.next() {
+        if matches!(seg, "properties" | "required")
+            && let Some(&(name_at, name)) = segs.peek()
+        {
+            if !field.is_empty() {
+                field.push('.');
             }
-            seg => {
-                rest.push(seg);
-                i += 1;
-            }
+            field.push_str(name);
+            rest_from = name_at + name.len();
+            segs.next();
+        } else if rest_from == 0 && field.is_empty() {
+            rest_from = start;
         }
     }
-    if rest.last().is_some_and(|k| KEYWORDS.contains(k)) {
-        rest.pop();
+    let mut rest = path.get(rest_from..).unwrap_or("").trim_matches('/');
+    if let Some((head, last)) = rest.rsplit_once('/').or(Some(("", rest)))
+        && KEYWORDS.contains(&last)
+    {
+        rest = head;
     }
     match (field.is_empty(), rest.is_empty()) {
         (true, true) => "the schema".to_owned(),
-        (true, false) => format!("the schema at `#/{}`", rest.join("/")),
-        (false, true) => format!("field `{}`", field.join(".")),
-        (false, false) => format!("`{}` of field `{}`", rest.join("/"), field.join(".")),
+        // Concatenation, not `format!`: this runs for every difference.
+        (true, false) => ["the schema at `#/", rest, "`"].concat(),
+        (false, true) => ["field `", &field, "`"].concat(),
+        (false, false) => ["`", rest, "` of field `", &field, "`"].concat(),
     }
 }
 
-fn previous_label(index: usize) -> String {
+fn previous_label(index: usize) -> std::borrow::Cow<'static, str> {
     if index == 0 {
-        "the previous version".to_owned()
+        "the previous version".into()
     } else {
-        format!("version n-{} (n being the new version)", index + 1)
+        format!("version n-{} (n being the new version)", index + 1).into()
     }
 }
 
@@ -85,21 +96,31 @@ pub(crate) fn sentence(
 ) -> String {
     let what = what(kind, &location(path), detail);
     if compatible {
-        return format!("{what}: still compatible");
+        return what + ": still compatible";
     }
     let previous = previous_label(previous_version);
     match direction {
-        Direction::Backward => {
-            format!("{what}: data written with {previous} can no longer be read")
-        }
-        Direction::Forward => format!(
-            "{what}: consumers still on {previous} cannot read data written with the new version"
-        ),
+        Direction::Backward => [
+            &what,
+            ": data written with ",
+            &previous,
+            " can no longer be read",
+        ]
+        .concat(),
+        Direction::Forward => [
+            &what,
+            ": consumers still on ",
+            &previous,
+            " cannot read data written with the new version",
+        ]
+        .concat(),
     }
 }
 
 fn values(detail: Option<&(String, String)>) -> String {
-    detail.map_or_else(String::new, |(old, new)| format!(" (from {old} to {new})"))
+    detail.map_or_else(String::new, |(old, new)| {
+        [" (from ", old, " to ", new, ")"].concat()
+    })
 }
 
 /// For the constraint families: the keyword and the verb of a type name such as
@@ -150,7 +171,7 @@ fn keyword_and_verb(kind: T) -> Option<(&'static str, &'static str)> {
 fn what(kind: T, loc: &str, detail: Option<&(String, String)>) -> String {
     let v = values(detail);
     if let Some((keyword, verb)) = keyword_and_verb(kind) {
-        return format!("`{keyword}` of {loc} {verb}{v}");
+        return ["`", keyword, "` of ", loc, " ", verb, &v].concat();
     }
     match kind {
         T::TypeChanged => match detail {
@@ -269,6 +290,25 @@ fn what(kind: T, loc: &str, detail: Option<&(String, String)>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locations_split_the_field_from_the_rest() {
+        for (path, want) in [
+            ("#/", "the schema"),
+            ("#/maxLength", "the schema"),
+            ("#/anyOf/0", "the schema at `#/anyOf/0`"),
+            ("#/anyOf/0/maxLength", "the schema at `#/anyOf/0`"),
+            ("#/properties/a", "field `a`"),
+            ("#/properties/a/properties/b/maxLength", "field `a.b`"),
+            ("#/required/zip", "field `zip`"),
+            ("#/properties/tags/items", "`items` of field `tags`"),
+            ("#/properties/a/anyOf/1/maxLength", "`anyOf/1` of field `a`"),
+            ("#/anyOf/0/properties/a/items/0", "`items/0` of field `a`"),
+            ("#/properties", "the schema at `#/properties`"),
+        ] {
+            assert_eq!(location(path), want, "{path}");
+        }
+    }
 
     #[test]
     fn names_the_field_and_the_consequence() {

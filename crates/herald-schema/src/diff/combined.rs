@@ -28,6 +28,9 @@ impl<'a, J: Json> Differ<'_, 'a, J> {
             }
         }
         let (orig, upd) = (self.orig(), self.upd());
+        if osynth && usynth && aligned(orig, osubs, upd, usubs) {
+            return self.pairwise(oc, osubs, usubs, out);
+        }
         // Identical branches count once.
         let osubs = distinct(orig, osubs, osynth);
         let usubs = distinct(upd, usubs, usynth);
@@ -95,6 +98,64 @@ impl<'a, J: Json> Differ<'_, 'a, J> {
             self.add(out, T::CombinedTypeSubschemasChanged);
         }
     }
+}
+
+impl<'a, J: Json> Differ<'_, 'a, J> {
+    /// [`aligned`] parts: only part `i` can match part `i`, so the maximum matching is the
+    /// compatible ones among those pairs (same verdict and differences, without probing every
+    /// pair: most typed schemas with an `enum` or `const` are such a pair of parts).
+    fn pairwise(
+        &mut self,
+        criterion: Criterion,
+        osubs: &[NodeId],
+        usubs: &[NodeId],
+        out: &mut Vec<RawDiff>,
+    ) {
+        let mut matched = 0;
+        for (i, (&os, &us)) in osubs.iter().zip(usubs).enumerate() {
+            let sub = self.at(format!("{}/{i}", criterion.keyword()), |d| {
+                d.sub(Some(os), Some(us))
+            });
+            if self.compatible(&sub) {
+                matched += 1;
+                out.extend(sub);
+            }
+        }
+        if matched < osubs.len() {
+            self.add(out, T::CombinedTypeSubschemasChanged);
+        }
+    }
+}
+
+/// Whether two synthetic combinations (the parts the loader split a schema object into)
+/// have the same number of parts, part `i` of the same class on both sides, and no class
+/// twice, none of them one that can accept a part of another class (a combinator or a
+/// reference can hold anything; an empty or `false` schema is never a type change).
+fn aligned<J>(
+    orig: &Schema<'_, J>,
+    osubs: &[NodeId],
+    upd: &Schema<'_, J>,
+    usubs: &[NodeId],
+) -> bool {
+    use crate::model::Class;
+    if osubs.len() != usubs.len() {
+        return false;
+    }
+    let mut seen: Vec<Class> = Vec::with_capacity(osubs.len());
+    for (&o, &u) in osubs.iter().zip(usubs) {
+        let class = orig.node(o).kind.class();
+        if class != upd.node(u).kind.class()
+            || seen.contains(&class)
+            || matches!(
+                class,
+                Class::Combined | Class::Reference | Class::Empty | Class::False
+            )
+        {
+            return false;
+        }
+        seen.push(class);
+    }
+    true
 }
 
 /// The branches without repeats (by JSON equality). Synthetic combinations share one JSON for

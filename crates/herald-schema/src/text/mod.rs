@@ -58,11 +58,12 @@ impl Json for Value<'_> {
         }
     }
 
-    fn entries(&self) -> Box<dyn Iterator<Item = (&str, &Self)> + '_> {
-        match self {
-            Value::Obj(members) => Box::new(members.iter().map(|(k, v)| (*k, v))),
-            _ => Box::new(std::iter::empty()),
-        }
+    fn entries(&self) -> impl Iterator<Item = (&str, &Self)> + '_ {
+        let members: &[(&str, Value<'_>)] = match self {
+            Value::Obj(members) => members,
+            _ => &[],
+        };
+        members.iter().map(|(k, v)| (*k, v))
     }
 
     fn len(&self) -> usize {
