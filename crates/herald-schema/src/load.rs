@@ -184,9 +184,9 @@ pub(crate) fn load<'a, J: Json>(
 ) -> Result<Schema<'a, J>, LoadError> {
     let draft = Draft::detect(root, Draft::Unknown);
     let base = match draft.id_of(root) {
-        Some(id) => refs::join(&refs::placeholder_base(), id)
-            .map(Rc::new)
-            .unwrap_or_else(refs::placeholder_base),
+        Some(id) => {
+            refs::join_shared(&refs::placeholder_base(), id).unwrap_or_else(refs::placeholder_base)
+        }
         None => refs::placeholder_base(),
     };
     let mut loader = Loader {
@@ -329,10 +329,10 @@ impl<'a, J: Json> Loader<'a, '_, J> {
         let id_keyword = |k: &str| j.get(if k == "id" { kw::ID } else { kw::DOLLAR_ID });
         let id = outer.draft.id_by(id_keyword).and_then(Json::as_str);
         if let Some(id) = id.filter(|id| !id.starts_with('#')) {
-            let Some(base) = refs::join(&outer.base, id) else {
+            let Some(base) = refs::join_shared(&outer.base, id) else {
                 return Err(self.invalid(format!("`$id` {id:?} is not a URI reference")));
             };
-            scope.base = Rc::new(base);
+            scope.base = base;
             scope.resource = raw;
         }
 

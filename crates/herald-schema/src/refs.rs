@@ -14,14 +14,41 @@ use crate::load::Draft;
 const PLACEHOLDER_BASE: &str = "herald-schema:///";
 
 pub(crate) fn placeholder_base() -> Rc<Url> {
-    // Parsed once: every load needs it.
-    static BASE: std::sync::OnceLock<Url> = std::sync::OnceLock::new();
-    Rc::new(
-        BASE.get_or_init(|| {
-            Url::parse(PLACEHOLDER_BASE).expect("the placeholder base is a valid URL")
-        })
-        .clone(),
-    )
+    // Parsed once a thread: every load needs it.
+    thread_local! {
+        static BASE: Rc<Url> =
+            Rc::new(Url::parse(PLACEHOLDER_BASE).expect("the placeholder base is a valid URL"));
+    }
+    BASE.with(Rc::clone)
+}
+
+/// How many joins [`join_shared`] remembers.
+const JOINS_KEPT: usize = 16;
+
+thread_local! {
+    /// Recent (base, `$id`) joins, newest first: a registry checks the same schemas again and
+    /// again, and parsing a URL costs more than loading the rest of a small schema.
+    static JOINS: std::cell::RefCell<std::collections::VecDeque<(String, String, Rc<Url>)>> =
+        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+}
+
+/// [`join`] for a scope's base URI (`$id`s), shared and remembered.
+pub(crate) fn join_shared(base: &Url, reference: &str) -> Option<Rc<Url>> {
+    JOINS.with(|joins| {
+        let mut joins = joins.borrow_mut();
+        if let Some((_, _, url)) = joins
+            .iter()
+            .find(|(b, r, _)| r == reference && b == base.as_str())
+        {
+            return Some(url.clone());
+        }
+        let url = Rc::new(join(base, reference)?);
+        if joins.len() == JOINS_KEPT {
+            joins.pop_back();
+        }
+        joins.push_front((base.as_str().to_owned(), reference.to_owned(), url.clone()));
+        Some(url)
+    })
 }
 
 /// `reference` made absolute against `base` (fragment kept), or `None` if it is not a URI.
