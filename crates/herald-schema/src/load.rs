@@ -157,7 +157,7 @@ enum Seg<'a> {
 }
 
 pub(crate) struct Loader<'a, 'e, J> {
-    /// Where the model's slices and keyword structs live.
+    /// Where the model's slices and its string, number, object and array schemas live.
     arena: &'a Bump,
     nodes: Vec<Node<'a, J>>,
     /// External documents the caller already fetched: (URI, document).
@@ -244,11 +244,13 @@ impl<'a, J: Json> Loader<'a, '_, J> {
         let mut s = self.path_start.clone();
         for seg in &self.path {
             s.push('/');
-            let _ = match seg {
-                Seg::Key(k) => write!(s, "{k}"),
-                Seg::Name(n) => write!(s, "{n}"),
-                Seg::Index(i) => write!(s, "{i}"),
-            };
+            match seg {
+                Seg::Key(k) => s.push_str(k),
+                Seg::Name(n) => s.push_str(n),
+                Seg::Index(i) => {
+                    let _ = write!(s, "{i}");
+                }
+            }
         }
         path_or_root(&s)
     }
