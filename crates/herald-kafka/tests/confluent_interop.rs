@@ -1,7 +1,8 @@
 //! Interop: herald publishes in the Confluent wire format with schema ids from
 //! herald-registry (in process, on SQLite); a Python consumer using confluent-kafka's
 //! JSONDeserializer reads and validates the events; a herald worker reads the same
-//! framed records. Real broker (tansu), real Python client.
+//! framed records; a framed event that fails is dead-lettered and replayed still framed.
+//! Real broker (tansu), real Python client.
 
 mod common;
 
@@ -176,4 +177,110 @@ async fn confluent_json_deserializer_reads_events_herald_produced_in_the_wire_fo
     .await;
     stop.send(()).ok();
     run.await.expect("worker");
+}
+
+/// Refuses every invoice for good.
+struct Reject;
+
+#[herald_core::async_trait]
+impl Handler for Reject {
+    type Event = InvoiceIssued;
+    fn name(&self) -> &'static str {
+        "reject"
+    }
+    async fn handle(&self, _: InvoiceIssued, _: &Context) -> Result<(), HandlerError> {
+        Err(HandlerError::permanent("no invoices today"))
+    }
+}
+
+/// A framed event that fails reaches the DLQ framed with its schema id, and a replay puts it
+/// back on its topic framed: consumers of either topic read what the publisher wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dead_letters_of_framed_events_stay_framed() {
+    use herald_core::dead_letters::Selection;
+    use herald_kafka::{dlq, wire};
+
+    let (registry_url, _dir) = registry().await;
+    let topic = topic("interop-dlq", 1).await;
+    let wire_format = WireFormat::new(RegistryClient::new(&registry_url).expect("client"));
+    let publisher = KafkaPublisher::builder(&config())
+        .wire_format(wire_format)
+        .build()
+        .expect("publisher");
+    let producer = Producer::new(publisher).route(InvoiceIssued::NAME, &topic);
+    producer.publish(invoice(7)).await.expect("publish");
+    // The default subject: `<topic>-<event type>`.
+    let subject = format!("{topic}-{}", InvoiceIssued::NAME);
+    let id = RegistryClient::new(&registry_url)
+        .expect("client")
+        .latest(&subject)
+        .await
+        .expect("subject registered")
+        .id;
+
+    let subscriber = KafkaSubscriber::builder(&config(), unique("group"))
+        .topic(&topic)
+        .build()
+        .expect("subscriber");
+    let (stop, run) = spawn_worker(Worker::builder().handler(Reject).build(), subscriber);
+    let dead = {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let dead = dlq::list(&config(), &topic, &Selection::all())
+                .await
+                .expect("list");
+            if !dead.is_empty() || std::time::Instant::now() > deadline {
+                break dead;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    stop.send(()).ok();
+    run.await.expect("worker");
+    assert_eq!(dead.len(), 1, "the rejected invoice is dead-lettered");
+    let (dead_id, json) = wire::unframe(&dead[0].payload);
+    assert_eq!(
+        dead_id.map(i64::from),
+        Some(id),
+        "framed with the schema id it came with"
+    );
+    let value: serde_json::Value = serde_json::from_slice(json).expect("the envelope's JSON");
+    assert_eq!(
+        value["data"],
+        serde_json::to_value(invoice(7)).expect("json")
+    );
+
+    let report = dlq::replay(&config(), &topic, &Selection::all(), false)
+        .await
+        .expect("replay");
+    assert_eq!(report.replayed, 1);
+    let framed = last_value(&topic);
+    assert_eq!(
+        wire::unframe(&framed).0.map(i64::from),
+        Some(id),
+        "the replayed record is framed as the original was"
+    );
+}
+
+/// The value of the last record of the one-partition `topic`.
+fn last_value(topic: &str) -> Vec<u8> {
+    use rdkafka::Message;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let c: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", unique("reader"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    c.subscribe(&[topic]).expect("subscribe");
+    let mut last = None;
+    let mut idle_since = std::time::Instant::now();
+    while idle_since.elapsed() < Duration::from_secs(2) {
+        if let Some(Ok(m)) = c.poll(Duration::from_millis(100)) {
+            last = Some(m.payload().unwrap_or_default().to_vec());
+            idle_since = std::time::Instant::now();
+        }
+    }
+    last.expect("a record in the topic")
 }

@@ -10,7 +10,7 @@ use chrono::Utc;
 use herald_core::{Acknowledger, DeadLetter, Headers, IncomingMessage, Retry, TransportError};
 
 use super::state::{Pending, Settled, Shared, Tp};
-use crate::{DUE_AT, KafkaPublisher, RetryStrategy, topics};
+use crate::{DUE_AT, KafkaPublisher, RetryStrategy, topics, wire};
 
 /// What every acker of a subscriber shares.
 pub(crate) struct Sink {
@@ -30,6 +30,10 @@ pub(crate) struct KafkaAcker {
     pub key: Option<String>,
     pub headers: Headers,
     pub payload: Vec<u8>,
+    /// Set when the value came framed in the Confluent wire format: what this acker
+    /// produces to a retry topic or the DLQ is framed the same way, so the topic's
+    /// consumers (and a replay to the source topic) see what was published.
+    pub schema_id: Option<u32>,
 }
 
 impl KafkaAcker {
@@ -53,6 +57,7 @@ impl KafkaAcker {
             epoch: self.epoch,
             offset: self.offset,
             gate: self.gate,
+            schema_id: self.schema_id,
         };
         let shared = self.shared;
         tokio::spawn(async move {
@@ -138,10 +143,12 @@ impl KafkaAcker {
         fallback: Headers,
         delay: Duration,
     ) -> Result<(), TransportError> {
+        let framed = self.schema_id.map(|id| wire::frame(id, &self.payload));
+        let value = framed.as_deref().unwrap_or(&self.payload);
         match self
             .sink
             .publisher
-            .send(topic, self.key.as_deref(), headers, &self.payload)
+            .send(topic, self.key.as_deref(), headers, value)
             .await
         {
             Ok(()) => {

@@ -285,6 +285,7 @@ impl Subscriber for KafkaSubscriber {
                     key: p.message.key.clone(),
                     headers: p.message.headers.clone(),
                     payload: p.message.payload.clone(),
+                    schema_id: p.schema_id,
                 };
                 return Ok(Some(Delivery::new(p.message, acker)));
             }

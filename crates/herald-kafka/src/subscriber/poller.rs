@@ -144,11 +144,12 @@ impl Poller {
         let epoch = self.shared.epoch(&tp)?;
         let key = key_of(m);
         let headers = headers_of(m);
-        let (_, payload) = wire::unframe(m.payload().unwrap_or_default());
+        let (schema_id, payload) = wire::unframe(m.payload().unwrap_or_default());
         Some(Pending {
             gate: self.shared.gate_of(&tp, key.as_deref()),
             epoch,
             offset: m.offset(),
+            schema_id,
             message: IncomingMessage {
                 source: m.topic().to_owned(),
                 key,

@@ -35,6 +35,9 @@ pub(crate) struct Pending {
     pub offset: i64,
     /// The key of the gate it holds or waits for (`None`: not gated).
     pub gate: Option<String>,
+    /// The schema id of a value that came in the Confluent wire format (the message holds
+    /// the JSON without the frame): a retry or dead letter is framed with it again.
+    pub schema_id: Option<u32>,
     pub message: IncomingMessage,
 }
 
@@ -337,6 +340,7 @@ mod tests {
             gate: shared.gate_of(&tp, Some(key)),
             epoch: shared.epoch(&tp).expect("assigned"),
             offset,
+            schema_id: None,
             message: IncomingMessage {
                 source: "t".into(),
                 key: Some(key.into()),
