@@ -139,11 +139,18 @@ impl Worker {
         }
 
         tracing::info!("shutting down: no new work taken");
-        if let Err(e) = subscriber.close().await {
-            tracing::warn!(error = %e, "closing the subscriber failed");
+        // One deadline for closing the subscriber and draining: a broker that hangs must
+        // not hold the shutdown (closing may wait for its answer).
+        let deadline = tokio::time::Instant::now() + self.shutdown_timeout;
+        match tokio::time::timeout_at(deadline, subscriber.close()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "closing the subscriber failed"),
+            Err(_) => tracing::warn!(
+                "the subscriber did not close before the shutdown deadline (the broker does not answer); going on without it"
+            ),
         }
         let handed_back_before = self.rt.metrics.snapshot().handed_back;
-        let drained = tokio::time::timeout(self.shutdown_timeout, async {
+        let drained = tokio::time::timeout_at(deadline, async {
             while tasks.join_next().await.is_some() {}
         })
         .await
@@ -219,7 +226,9 @@ impl WorkerBuilder {
         self
     }
 
-    /// How long in-flight work may take to finish at shutdown (default 30 s).
+    /// How long closing the subscriber and finishing in-flight work may take at shutdown
+    /// (default 30 s), one deadline for both; past it, handlers are cancelled and their
+    /// messages handed back.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self
