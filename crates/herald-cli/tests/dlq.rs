@@ -2,7 +2,8 @@
 //! a worker dead-letters two messages, the CLI lists them, a dry run moves nothing, a
 //! replay moves them back to the queue they came from.
 
-use std::process::Command;
+mod common;
+
 use std::time::Duration;
 
 use herald_amqp::{Amqp, AmqpConfig, Exchange, Queue, Topology};
@@ -43,18 +44,7 @@ fn broker_url() -> String {
 }
 
 fn herald(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args(args)
-        .args(["--broker", &broker_url()])
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run herald");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+    common::herald_broker(&broker_url(), args)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -159,18 +149,11 @@ async fn list_dry_run_and_replay_dead_letters() {
 
 #[test]
 fn an_unreachable_broker_exits_2_with_the_cause() {
-    let out = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args([
-            "dlq",
-            "list",
-            "orders",
-            "--broker",
-            "amqp://guest:secret@127.0.0.1:1/%2f",
-        ])
-        .output()
-        .expect("run herald");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (code, err) = common::herald_broker(
+        "amqp://guest:secret@127.0.0.1:1/%2f",
+        &["dlq", "list", "orders"],
+    );
+    assert_eq!(code, 2);
     assert!(
         err.contains("cannot reach the broker at amqp://***@127.0.0.1:1/%2f"),
         "{err}"

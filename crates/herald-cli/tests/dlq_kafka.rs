@@ -3,7 +3,8 @@
 //! them is listed with its reason, a dry run sends nothing, a replay sends it back to its
 //! topic as a first attempt, and a second replay finds nothing left.
 
-use std::process::Command;
+mod common;
+
 use std::time::Duration;
 
 use herald_core::{Headers, headers};
@@ -16,18 +17,7 @@ fn brokers() -> String {
 }
 
 fn herald(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args(args)
-        .args(["--broker", &format!("kafka://{}", brokers())])
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run herald");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+    common::herald_broker(&format!("kafka://{}", brokers()), args)
 }
 
 /// The records of `topic` (all partitions, from the start), as (headers, payload).

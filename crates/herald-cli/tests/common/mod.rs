@@ -36,6 +36,16 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Runs `herald <args> --broker <broker>` (the `dlq` commands) without colour: its exit
+/// code and both streams, stdout first.
+pub fn herald_broker(broker: &str, args: &[&str]) -> (i32, String) {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--broker", broker]);
+    let out = herald_env(Path::new("."), &all, &[("NO_COLOR", "1")]);
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    (out.status.code().unwrap_or(-1), text)
+}
+
 /// Both streams, for assertion messages.
 pub fn both(o: &Output) -> String {
     format!("--- stdout\n{}--- stderr\n{}", stdout(o), stderr(o))
