@@ -258,18 +258,8 @@ impl<'a> Parser<'a> {
         if self.peek() != Some(b']') {
             loop {
                 self.value()?;
-                self.skip_ws();
-                match self.peek() {
-                    Some(b',') => {
-                        self.pos += 1;
-                        self.skip_ws();
-                        if self.peek() == Some(b']') {
-                            return self.fail(self.pos, Reason::TrailingComma);
-                        }
-                    }
-                    Some(b']') => break,
-                    Some(_) => return self.fail(self.pos, Reason::ExpectedCommaOrBracket),
-                    None => return self.fail(self.pos, Reason::UnexpectedEnd),
+                if self.after_member(b']', Reason::ExpectedCommaOrBracket)? {
+                    break;
                 }
             }
         }
@@ -279,6 +269,26 @@ impl<'a> Parser<'a> {
         self.values.truncate(base);
         self.values.push(Value::Arr(items));
         Ok(())
+    }
+
+    /// After an array item or object member: `true` at the container's `close`, `false`
+    /// past a comma (with another member after it).
+    #[inline(always)]
+    fn after_member(&mut self, close: u8, otherwise: Reason) -> Parsed<bool> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                self.skip_ws();
+                if self.peek() == Some(close) {
+                    return self.fail(self.pos, Reason::TrailingComma);
+                }
+                Ok(false)
+            }
+            Some(b) if b == close => Ok(true),
+            Some(_) => self.fail(self.pos, otherwise),
+            None => self.fail(self.pos, Reason::UnexpectedEnd),
+        }
     }
 
     fn object(&mut self) -> Parsed<()> {
@@ -301,18 +311,8 @@ impl<'a> Parser<'a> {
                 }
                 self.skip_ws();
                 self.value()?;
-                self.skip_ws();
-                match self.peek() {
-                    Some(b',') => {
-                        self.pos += 1;
-                        self.skip_ws();
-                        if self.peek() == Some(b'}') {
-                            return self.fail(self.pos, Reason::TrailingComma);
-                        }
-                    }
-                    Some(b'}') => break,
-                    Some(_) => return self.fail(self.pos, Reason::ExpectedCommaOrBrace),
-                    None => return self.fail(self.pos, Reason::UnexpectedEnd),
+                if self.after_member(b'}', Reason::ExpectedCommaOrBrace)? {
+                    break;
                 }
             }
         }
