@@ -272,7 +272,8 @@ impl<'a> Parser<'a> {
     }
 
     /// After an array item or object member: `true` at the container's `close`, `false`
-    /// past a comma (with another member after it).
+    /// past a comma (with another member after it). Always inlined: as a call it cost 3% of
+    /// the instructions of a check of the large pair.
     #[inline(always)]
     fn after_member(&mut self, close: u8, otherwise: Reason) -> Parsed<bool> {
         self.skip_ws();
