@@ -5,13 +5,10 @@
 use herald_schema::{CompatibilityLevel, DifferenceType, NoReferences, Policy, check};
 use serde_json::{Value, json};
 
-/// Types herald never emits: Confluent's deprecated one, and the reserved-field checks, which
-/// need registry metadata the engine is not given.
-const NOT_EMITTED: &[&str] = &[
-    "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL",
-    "RESERVED_PROPERTY_REMOVED",
-    "RESERVED_PROPERTY_CONFLICTS_WITH_PROPERTY",
-];
+#[path = "support/not_emitted.rs"]
+mod not_emitted;
+
+use not_emitted::NOT_EMITTED;
 
 fn cases() -> Vec<(&'static str, &'static str, Value, Value)> {
     let s = |extra: Value| {
