@@ -446,7 +446,7 @@ pub fn generate(size: &str) -> Pair {
     }
 
     let mut new = old.clone();
-    let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ seed_of(size) ^ 0xC4A9_6E5);
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ seed_of(&format!("{size}:changes")));
     let mut changes = Vec::new();
     let p = choose(&mut rng, &g.closed_objects, false);
     let object = new
