@@ -11,7 +11,8 @@ export HERALD_SHARED="${HERALD_SHARED:-$(pwd)/../shared}"
 out=$(cargo test -p herald-schema --test conformance --locked -- --nocapture --test-threads=1 2>&1)
 status=$?
 if [ "$status" -eq 0 ]; then
-  printf '%s\n' "$out" | grep -E '^(herald|apicurio|confluent)|^test result'
+  # --nocapture prints a test's first line after its "test NAME ... ".
+  printf '%s\n' "$out" | sed -E 's/^test [a-z_]+ \.\.\. //' | grep -E '^(herald|apicurio|confluent)|^test result'
 else
   printf '%s\n' "$out" | tail -n 60
 fi

@@ -34,9 +34,12 @@ fn vectors() -> PathBuf {
 
 /// Confluent's vectors, when the shared directory has them.
 fn confluent_dir() -> Result<PathBuf, PathBuf> {
+    // The default is `shared/` beside the repository: crates/herald-schema -> three levels up.
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(3);
     let shared = std::env::var_os("HERALD_SHARED")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+        .or_else(|| beside.map(|dir| dir.join("shared")))
+        .unwrap_or_else(|| PathBuf::from("../shared"));
     let dir = shared.join("vectors/confluent-schema-registry");
     if dir.join("diff-schema-examples.json").is_file() {
         Ok(dir)
