@@ -193,7 +193,7 @@ async fn two_workers_and_a_handler_three_times_its_lease_run_each_event_once() {
         processed += s.processed;
         skipped += s.duplicates_skipped;
     }
-    let effects = slow.effects.lock().expect("lock");
+    let effects = slow.effects.lock().expect("lock").clone();
     let not_once: Vec<_> = effects.iter().filter(|(_, n)| **n != 1).collect();
     assert!(
         not_once.is_empty(),

@@ -45,7 +45,7 @@ impl Handler for Slow {
         *self
             .effects
             .lock()
-            .unwrap()
+            .expect("lock")
             .entry(event.order_id)
             .or_default() += 1;
         Ok(())
@@ -77,7 +77,7 @@ async fn two_workers_and_a_handler_three_times_its_lease_run_each_event_once() {
         producer.publish_envelope(&env).await.unwrap();
     }
     until("every event processed", || {
-        h.effects.lock().unwrap().len() == 200 && {
+        h.effects.lock().expect("lock").len() == 200 && {
             let s = broker.stats(QUEUE);
             s.ready + s.delayed + s.in_flight == 0
         }
@@ -90,7 +90,7 @@ async fn two_workers_and_a_handler_three_times_its_lease_run_each_event_once() {
     for w in workers {
         w.stop().await;
     }
-    let effects = h.effects.lock().unwrap();
+    let effects = h.effects.lock().expect("lock");
     let twice: Vec<_> = effects.iter().filter(|(_, n)| **n != 1).collect();
     assert!(twice.is_empty(), "effects not exactly once: {twice:?}");
     assert_eq!((processed, skipped), (200, 200));
@@ -119,15 +119,19 @@ impl Handler for Robbed {
 
     async fn handle(&self, _event: OrderPlaced, ctx: &Context) -> Result<(), HandlerError> {
         let first = {
-            let mut runs = self.runs.lock().unwrap();
+            let mut runs = self.runs.lock().expect("lock");
             runs.push(ctx.attempt());
             runs.len() == 1
         };
         if first {
             let key = ctx.claimed_key().expect("claimed key");
             let token = ctx.lease_token().expect("lease token");
-            self.store.release(key, token).await.unwrap();
-            let thief = self.store.claim(key, Duration::from_secs(2)).await.unwrap();
+            self.store.release(key, token).await.expect("release");
+            let thief = self
+                .store
+                .claim(key, Duration::from_secs(2))
+                .await
+                .expect("claim");
             assert!(matches!(thief, Claim::Acquired(_)));
             ctx.cancellation().cancelled().await;
             self.cancelled.store(true, Ordering::SeqCst);
@@ -166,6 +170,10 @@ async fn a_lost_claim_cancels_the_handler_and_hands_the_message_back_not_as_an_a
         h.cancelled.load(Ordering::SeqCst),
         "the handler saw its cancellation"
     );
-    assert_eq!(*h.runs.lock().unwrap(), [1, 1], "not counted as an attempt");
+    assert_eq!(
+        *h.runs.lock().expect("lock"),
+        [1, 1],
+        "not counted as an attempt"
+    );
     w.stop().await;
 }

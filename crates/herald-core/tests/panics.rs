@@ -24,13 +24,13 @@ impl Panicky {
         let p = Panicky::default();
         p.panics
             .lock()
-            .unwrap()
+            .expect("lock")
             .extend(orders.iter().map(|(o, n)| ((*o).to_owned(), *n)));
         p
     }
 
     fn done(&self) -> Vec<(String, u32)> {
-        self.done.lock().unwrap().clone()
+        self.done.lock().expect("lock").clone()
     }
 }
 
@@ -54,7 +54,7 @@ impl Handler for Panicky {
 
     async fn handle(&self, event: OrderPlaced, ctx: &Context) -> Result<(), HandlerError> {
         let panic = {
-            let mut panics = self.panics.lock().unwrap();
+            let mut panics = self.panics.lock().expect("lock");
             match panics.get_mut(&event.order_id) {
                 Some(n) if *n > 0 => {
                     *n -= 1;
@@ -68,7 +68,7 @@ impl Handler for Panicky {
         }
         self.done
             .lock()
-            .unwrap()
+            .expect("lock")
             .push((event.order_id, ctx.attempt()));
         Ok(())
     }

@@ -7,9 +7,9 @@ use std::time::Duration;
 use herald_core::memory::{MemoryBroker, MemoryConfig};
 use herald_core::{
     Envelope, Event, Handler, IdempotencyStore, MemoryIdempotencyStore, Producer, Publisher,
-    RetryPolicy, ShutdownReport, Worker, WorkerBuilder, WorkerStats, headers,
+    RetryPolicy, Worker, headers,
 };
-use support::{OrderPlaced, OrderPlacedV1, QUEUE, Scripted, order, publish, start, until};
+use support::{OrderPlacedV1, QUEUE, Scripted, order, publish, start, until};
 
 #[tokio::test(start_paused = true)]
 async fn processes_and_acks() {
