@@ -212,6 +212,9 @@ impl Worker {
         })
         .await
         .is_ok();
+        // Past the deadline, one short grace for handing back and letting go of the
+        // subscriber; neither the store nor the broker may hold the shutdown beyond it.
+        let grace_end = deadline.max(tokio::time::Instant::now()) + CANCEL_GRACE;
         let mut abandoned = 0;
         if !drained {
             tracing::warn!(
@@ -219,7 +222,7 @@ impl Worker {
             );
             self.rt.cancel.cancel();
             // Handing back calls the store and the broker, which may not answer either.
-            let settled = tokio::time::timeout(CANCEL_GRACE, async {
+            let settled = tokio::time::timeout_at(grace_end, async {
                 while tasks.join_next().await.is_some() {}
             })
             .await
@@ -233,6 +236,15 @@ impl Worker {
                 tasks.abort_all();
                 while tasks.join_next().await.is_some() {}
             }
+        }
+        // Dropping a subscriber may block while it commits and leaves (Kafka's waits for the
+        // broker, up to its own close timeout): on a blocking thread, awaited within the
+        // deadline and grace, then left to finish on its own.
+        let dropped = tokio::task::spawn_blocking(move || drop(subscriber));
+        if tokio::time::timeout_at(grace_end, dropped).await.is_err() {
+            tracing::warn!(
+                "the subscriber is still closing after the shutdown deadline; it goes on in the background"
+            );
         }
         ShutdownReport {
             drained,
