@@ -59,10 +59,11 @@ async fn a_worker_shuts_down_while_the_broker_hangs() {
     }
     // Slow enough that the last message is still running when the broker freezes.
     let recorder = Recorder::ok().slow(Duration::from_millis(300));
+    let deadline = Duration::from_secs(2);
     let worker = Worker::builder()
         .handler(recorder.clone())
         .concurrency(1)
-        .shutdown_timeout(Duration::from_secs(2))
+        .shutdown_timeout(deadline)
         .build();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let run = tokio::spawn(worker.run(amqp.subscriber(&queue).prefetch(1), async move {
@@ -80,11 +81,13 @@ async fn a_worker_shuts_down_while_the_broker_hangs() {
         .await
         .expect("a worker whose broker hangs still shuts down")
         .expect("worker");
-    eprintln!(
-        "shut down {:?} after the broker froze: {report:?}",
-        stopping.elapsed()
-    );
+    let took = stopping.elapsed();
     drop(frozen);
+    eprintln!("shut down {took:?} after the broker froze: {report:?}");
+    assert!(
+        took < deadline + Duration::from_secs(2),
+        "the shutdown took {took:?}, past its {deadline:?} deadline"
+    );
 
     // Nothing is lost: once the connection is gone, what was not acknowledged before the
     // freeze is back in the queue.

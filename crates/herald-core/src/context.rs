@@ -3,7 +3,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::{Envelope, EnvelopeMeta, Event, Extensions, Producer, PublishError};
+use crate::{Envelope, EnvelopeMeta, Event, Extensions, LeaseToken, Producer, PublishError};
 
 /// What a handler knows besides its event: the envelope's metadata, the attempt, a
 /// producer that propagates correlation, shared extensions, and a shutdown signal.
@@ -15,6 +15,8 @@ pub struct Context {
     producer: Option<Producer>,
     cancel: CancellationToken,
     extensions: Arc<Extensions>,
+    /// The claimed key and the token that holds it, when a worker runs the handler.
+    lease: Option<(String, LeaseToken)>,
 }
 
 impl Context {
@@ -27,6 +29,7 @@ impl Context {
             producer: None,
             cancel: CancellationToken::new(),
             extensions: Arc::default(),
+            lease: None,
         }
     }
 
@@ -43,6 +46,27 @@ impl Context {
     pub fn with_extensions(mut self, extensions: Arc<Extensions>) -> Self {
         self.extensions = extensions;
         self
+    }
+
+    /// The idempotency claim the handler runs under: the key claimed in the store and the
+    /// token holding it (the worker sets it).
+    pub fn with_lease(mut self, key: impl Into<String>, token: LeaseToken) -> Self {
+        self.lease = Some((key.into(), token));
+        self
+    }
+
+    /// The fencing token of the claim this handler runs under: while the handler runs the
+    /// worker renews it, and a write that must not happen once another worker took the key
+    /// over can check it in the same transaction (as herald-postgres's `Transactional`
+    /// does). `None` outside a worker.
+    pub fn lease_token(&self) -> Option<&LeaseToken> {
+        self.lease.as_ref().map(|(_, token)| token)
+    }
+
+    /// The key claimed in the idempotency store ([`crate::claim_key`] of the handler and
+    /// the event's idempotency key). `None` outside a worker.
+    pub fn claimed_key(&self) -> Option<&str> {
+        self.lease.as_ref().map(|(key, _)| key.as_str())
     }
 
     /// The metadata of the event being handled.
@@ -68,7 +92,8 @@ impl Context {
         self.handler
     }
 
-    /// Cancelled when the worker's shutdown deadline passes: long handlers should stop.
+    /// Cancelled when the worker's shutdown deadline passes, or when the handler's claim was
+    /// lost (another worker took the key over): long handlers should stop.
     pub fn cancellation(&self) -> &CancellationToken {
         &self.cancel
     }

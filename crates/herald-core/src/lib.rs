@@ -38,7 +38,10 @@ pub use event::Event;
 pub use event::{decode_current, unknown_version};
 pub use extensions::Extensions;
 pub use handler::{ErrorKind, Handler, HandlerError};
-pub use idempotency::{Claim, IdempotencyStore, LeaseToken, MemoryIdempotencyStore, StoreError};
+pub use idempotency::{
+    Claim, IdempotencyStore, LeaseToken, MemoryIdempotencyStore, StoreError, claim_key,
+    composite_key,
+};
 pub use producer::Producer;
 pub use retry::{Jitter, RetryPolicy};
 pub use transport::{

@@ -101,6 +101,62 @@ pub async fn idempotency_store_contract<S: IdempotencyStore>(store: Arc<S>) {
         .await
         .expect("the new holder completes");
 
+    // Renewing extends the holder's lease past its first end.
+    let key = fresh_key("renew");
+    let token = acquire(&*store, &key, short).await;
+    store
+        .renew(&key, &token, long)
+        .await
+        .expect("the holder renews its key");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        store.claim(&key, long).await.ok(),
+        Some(Claim::InProgress),
+        "a renewed lease must outlive its first end"
+    );
+    assert!(
+        matches!(
+            store.renew(&key, &stranger, long).await,
+            Err(StoreError::LeaseLost(_))
+        ),
+        "renew with a foreign token must be LeaseLost"
+    );
+    store
+        .complete(&key, &token, long)
+        .await
+        .expect("the renewed holder completes");
+    assert!(
+        matches!(
+            store.renew(&key, &token, long).await,
+            Err(StoreError::LeaseLost(_))
+        ),
+        "renewing a completed key must be LeaseLost"
+    );
+
+    // A holder whose lease ran out and was taken over cannot renew: it must stop.
+    let key = fresh_key("renew-taken-over");
+    let late = acquire(&*store, &key, short).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let taker = acquire(&*store, &key, long).await;
+    assert!(
+        matches!(
+            store.renew(&key, &late, long).await,
+            Err(StoreError::LeaseLost(_))
+        ),
+        "the taken-over holder's renewal must be LeaseLost"
+    );
+    store
+        .release(&key, &taker)
+        .await
+        .expect("the new holder still holds it");
+    assert!(
+        matches!(
+            store.renew(&key, &taker, long).await,
+            Err(StoreError::LeaseLost(_))
+        ),
+        "renewing a released key must be LeaseLost"
+    );
+
     // Done keys are forgotten after their TTL.
     let key = fresh_key("ttl");
     let token = acquire(&*store, &key, long).await;

@@ -7,67 +7,9 @@ use std::time::Duration;
 use herald_core::memory::{MemoryBroker, MemoryConfig};
 use herald_core::{
     Envelope, Event, Handler, IdempotencyStore, MemoryIdempotencyStore, Producer, Publisher,
-    RetryPolicy, ShutdownReport, Worker, WorkerBuilder, WorkerStats, headers,
+    RetryPolicy, Worker, headers,
 };
-use support::{OrderPlaced, OrderPlacedV1, Scripted, order};
-use tokio::sync::oneshot;
-
-const QUEUE: &str = "order.placed";
-
-struct Running {
-    stop: oneshot::Sender<()>,
-    done: tokio::task::JoinHandle<ShutdownReport>,
-    metrics: Arc<herald_core::WorkerMetrics>,
-}
-
-impl Running {
-    async fn stop(self) -> ShutdownReport {
-        let _ = self.stop.send(());
-        self.done.await.expect("worker task")
-    }
-    fn stats(&self) -> WorkerStats {
-        self.metrics.snapshot()
-    }
-}
-
-fn start(broker: &MemoryBroker, builder: WorkerBuilder) -> Running {
-    let worker = builder.build();
-    let metrics = worker.metrics();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let subscriber = broker.subscribe(QUEUE);
-    let done = tokio::spawn(async move {
-        worker
-            .run(subscriber, async {
-                let _ = stopped.await;
-            })
-            .await
-    });
-    Running {
-        stop,
-        done,
-        metrics,
-    }
-}
-
-/// Waits (in paused time, this costs nothing) until `f` holds, or fails after a minute.
-async fn until(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..60_000 {
-        if f() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    panic!("timed out waiting for: {what}");
-}
-
-async fn publish(broker: &MemoryBroker, event: OrderPlaced) -> Envelope<OrderPlaced> {
-    let env = Envelope::new(event);
-    Producer::new(broker.clone())
-        .publish_envelope(&env)
-        .await
-        .expect("publish");
-    env
-}
+use support::{OrderPlacedV1, QUEUE, Scripted, order, publish, start, until};
 
 #[tokio::test(start_paused = true)]
 async fn processes_and_acks() {

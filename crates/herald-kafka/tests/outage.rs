@@ -121,10 +121,11 @@ async fn shut_down_without_broker(gone: fn(&mut PrivateBroker)) {
         .build()
         .expect("subscriber");
     let probe = Probe::new();
+    let deadline = Duration::from_secs(2);
     let worker = Worker::builder()
         .handler(Record::new(1))
         .extension(probe.clone())
-        .shutdown_timeout(Duration::from_secs(2))
+        .shutdown_timeout(deadline)
         .build();
     let (stop, run) = spawn_worker(worker, subscriber);
     wait_for(Duration::from_secs(60), "all 20 events", || {
@@ -139,9 +140,11 @@ async fn shut_down_without_broker(gone: fn(&mut PrivateBroker)) {
         .await
         .expect("a worker whose broker is gone still shuts down")
         .expect("worker");
-    eprintln!(
-        "shut down {:?} after the broker went away",
-        stopping.elapsed()
+    let took = stopping.elapsed();
+    eprintln!("shut down {took:?} after the broker went away");
+    assert!(
+        took < deadline + Duration::from_secs(2),
+        "the shutdown took {took:?}, past its {deadline:?} deadline"
     );
     assert!(report.drained, "every handler had finished: {report:?}");
 }

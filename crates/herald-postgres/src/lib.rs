@@ -107,6 +107,14 @@ UPDATE herald_idempotency_keys
        expires_at = now() + make_interval(secs => $3)
  WHERE key = $1 AND token = $2 AND NOT done";
 
+// As COMPLETE, the holder's token extends its lease (even one that ran out, as long as
+// nobody took the key over meanwhile).
+const RENEW: &str = "
+UPDATE herald_idempotency_keys
+   SET lease_until = now() + make_interval(secs => $3),
+       expires_at = now() + make_interval(secs => $3)
+ WHERE key = $1 AND token = $2 AND NOT done";
+
 const RELEASE: &str = "
 DELETE FROM herald_idempotency_keys WHERE key = $1 AND token = $2 AND NOT done";
 
@@ -153,6 +161,27 @@ impl IdempotencyStore for PgIdempotencyStore {
         let changed = sqlx::query(RELEASE)
             .bind(key)
             .bind(&token.0)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::LeaseLost(key.to_owned()))
+        }
+    }
+
+    async fn renew(
+        &self,
+        key: &str,
+        token: &LeaseToken,
+        lease: Duration,
+    ) -> Result<(), StoreError> {
+        let changed = sqlx::query(RENEW)
+            .bind(key)
+            .bind(&token.0)
+            .bind(lease.as_secs_f64())
             .execute(&self.pool)
             .await
             .map_err(backend)?

@@ -2,7 +2,7 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use herald_core::{Context, Envelope, Event, Handler, HandlerError, RetryPolicy};
+use herald_core::{Context, Envelope, Event, Handler, HandlerError, RetryPolicy, StoreError};
 use sqlx::{PgPool, Postgres, Transaction};
 
 /// A handler whose effects are writes to PostgreSQL. It gets the transaction; wrap it in
@@ -80,16 +80,39 @@ pub trait TransactionalHandler: Send + Sync + 'static {
 }
 
 /// Runs a [`TransactionalHandler`] as a [`Handler`]: begin, insert the processed key
-/// (`ON CONFLICT` → already processed → skip), run the handler's writes, commit.
+/// (`ON CONFLICT` → already processed → skip), run the handler's writes, check the fencing
+/// token, commit.
+///
+/// Fencing: in a worker whose idempotency store is [`crate::PgIdempotencyStore`] on the same
+/// database, the transaction locks the worker's claim row and commits only if the worker's
+/// token ([`Context::lease_token`]) still holds the key. Otherwise it rolls back with
+/// [`StoreError::LeaseLost`], and the worker hands the message back (not an attempt): a
+/// worker whose lease ran out never commits after another one took the key over. With
+/// another store (Redis, in-memory) there is no claim row to check: use
+/// [`Transactional::unfenced`].
 pub struct Transactional<H> {
     handler: H,
     pool: PgPool,
+    fenced: bool,
 }
 
 impl<H: TransactionalHandler> Transactional<H> {
     /// Wraps `handler`; its transactions come from `pool` (run [`crate::migrate`] first).
+    /// Fenced by the worker's claim, which must be in [`crate::PgIdempotencyStore`] on this
+    /// database.
     pub fn new(handler: H, pool: PgPool) -> Self {
-        Transactional { handler, pool }
+        Transactional {
+            handler,
+            pool,
+            fenced: true,
+        }
+    }
+
+    /// Does not check the fencing token: for a worker whose idempotency store is not
+    /// PostgreSQL on this database. The processed row still makes the writes happen once.
+    pub fn unfenced(mut self) -> Self {
+        self.fenced = false;
+        self
     }
 
     pub fn inner(&self) -> &H {
@@ -108,6 +131,12 @@ ON CONFLICT (key) DO UPDATE
         processed_at = EXCLUDED.processed_at,
         expires_at = EXCLUDED.expires_at
     WHERE p.expires_at <= now()";
+
+// The worker's claim row, if its token still holds it; locked for the transaction.
+const FENCE: &str = "
+SELECT 1 FROM herald_idempotency_keys
+ WHERE key = $1 AND token = $2 AND NOT done
+   FOR UPDATE";
 
 #[async_trait]
 impl<H: TransactionalHandler> Handler for Transactional<H> {
@@ -139,7 +168,7 @@ impl<H: TransactionalHandler> Handler for Transactional<H> {
             meta: ctx.meta().clone(),
             data: event,
         };
-        let key = format!("{name}:{}", self.handler.idempotency_key(&envelope));
+        let key = herald_core::claim_key(name, &self.handler.idempotency_key(&envelope));
         let event = envelope.data;
 
         let mut tx = self.pool.begin().await?;
@@ -158,6 +187,29 @@ impl<H: TransactionalHandler> Handler for Transactional<H> {
         // On `Err` the transaction is dropped, which rolls it back: neither the writes
         // nor the processed row remain, and the message can be tried again.
         self.handler.handle(event, ctx, &mut tx).await?;
+        if self.fenced
+            && let (Some(claimed), Some(token)) = (ctx.claimed_key(), ctx.lease_token())
+        {
+            // Locked until the commit: a takeover of the key waits for it, then finds
+            // the processed row.
+            let holds: Option<i32> = sqlx::query_scalar(FENCE)
+                .bind(claimed)
+                .bind(&token.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if holds.is_none() {
+                tx.rollback().await?;
+                tracing::warn!(
+                    key = claimed,
+                    "the lease token no longer holds the key (or the worker's store is not \
+                     PgIdempotencyStore on this database: then use Transactional::unfenced); \
+                     rolled back"
+                );
+                return Err(HandlerError::retryable(StoreError::LeaseLost(
+                    claimed.to_owned(),
+                )));
+            }
+        }
         tx.commit().await?;
         Ok(())
     }

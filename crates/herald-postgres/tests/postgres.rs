@@ -260,10 +260,14 @@ async fn through_workers_a_redelivered_message_books_one_row() {
     let mut runs = Vec::new();
     for fail_first in [0, 1] {
         let worker = Worker::builder()
-            .handler(Transactional::new(
-                BookPayment::new(fail_first, Duration::from_millis(50)),
-                db.pool.clone(),
-            ))
+            .handler(
+                Transactional::new(
+                    BookPayment::new(fail_first, Duration::from_millis(50)),
+                    db.pool.clone(),
+                )
+                // The workers' stores are in memory: no claim row to fence with.
+                .unfenced(),
+            )
             .build();
         let subscriber = broker.subscribe("payments");
         runs.push(tokio::spawn(
@@ -280,5 +284,97 @@ async fn through_workers_a_redelivered_message_books_one_row() {
         (stats.ready, stats.delayed, stats.in_flight, stats.dead),
         (0, 0, 0, 0)
     );
+    db.drop_database().await;
+}
+
+/// A worker whose lease ran out and was taken over cannot commit: the transaction checks
+/// its fencing token against the claim row, and the new holder's commits.
+#[tokio::test]
+async fn a_fenced_transaction_refuses_to_commit_once_its_claim_was_taken_over() {
+    let db = ledger_db().await;
+    let store = PgIdempotencyStore::new(db.pool.clone());
+    let handler = Transactional::new(BookPayment::new(0, Duration::ZERO), db.pool.clone());
+    let envelope = payment("pay-6");
+    let key = herald_core::claim_key("book-payment", &envelope.meta.idempotency_key);
+
+    let Claim::Acquired(late) = store
+        .claim(&key, Duration::from_millis(200))
+        .await
+        .expect("claim")
+    else {
+        panic!("fresh key");
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let Claim::Acquired(taker) = store
+        .claim(&key, Duration::from_secs(30))
+        .await
+        .expect("claim")
+    else {
+        panic!("an expired claim is taken over");
+    };
+
+    let late_ctx = Context::new(envelope.meta.clone(), 1, "book-payment").with_lease(&key, late);
+    let refused = handler
+        .handle(envelope.data.clone(), &late_ctx)
+        .await
+        .expect_err("the late holder's transaction must not commit");
+    assert!(
+        matches!(
+            refused.source().downcast_ref(),
+            Some(herald_core::StoreError::LeaseLost(_))
+        ),
+        "{refused}"
+    );
+    assert_eq!(ledger_rows(&db, "pay-6").await, 0, "rolled back");
+
+    let ctx = Context::new(envelope.meta.clone(), 1, "book-payment").with_lease(&key, taker);
+    handler
+        .handle(envelope.data.clone(), &ctx)
+        .await
+        .expect("the holder commits");
+    assert_eq!(ledger_rows(&db, "pay-6").await, 1);
+    db.drop_database().await;
+}
+
+/// Through a worker on the PostgreSQL store: the fenced transaction commits under the
+/// worker's live claim, and the claim is then done.
+#[tokio::test]
+async fn through_a_worker_on_the_postgres_store_the_fenced_transaction_commits() {
+    let db = ledger_db().await;
+    let broker = MemoryBroker::new();
+    let producer = Producer::new(broker.clone()).route(PaymentCaptured::NAME, "payments-fenced");
+    for i in 0..5 {
+        producer
+            .publish(PaymentCaptured {
+                payment_id: format!("pay-f{i}"),
+                cents: 100,
+            })
+            .await
+            .expect("publish");
+    }
+    let worker = Worker::builder()
+        .handler(Transactional::new(
+            BookPayment::new(0, Duration::ZERO),
+            db.pool.clone(),
+        ))
+        .idempotency_store(Arc::new(PgIdempotencyStore::new(db.pool.clone())))
+        .build();
+    let metrics = worker.metrics();
+    let report = worker
+        .run_until_idle(
+            broker.subscribe("payments-fenced"),
+            Duration::from_millis(500),
+        )
+        .await;
+    assert!(report.drained);
+    assert_eq!(metrics.snapshot().processed, 5);
+    for i in 0..5 {
+        assert_eq!(ledger_rows(&db, &format!("pay-f{i}")).await, 1);
+    }
+    let done: i64 = sqlx::query_scalar("SELECT count(*) FROM herald_idempotency_keys WHERE done")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    assert_eq!(done, 5);
     db.drop_database().await;
 }

@@ -4,7 +4,7 @@
 //! lease as the key's expiry), `done` once the handler succeeded (with the completed TTL).
 //! The claim is one `SET key held:<token> NX PX lease`; complete and release are scripts that
 //! compare the token and change the key in one step, so a worker whose lease expired and was
-//! taken over can neither complete nor release the new holder's claim.
+//! taken over can neither complete, release nor renew the new holder's claim.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), herald_redis::RedisStoreError> {
@@ -57,6 +57,15 @@ end
 return 0
 ";
 
+// Renew: only the holder's token extends the key's expiry to a new lease.
+const RENEW: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+";
+
 /// Connecting to Redis failed.
 #[derive(Debug, thiserror::Error)]
 #[error("redis: {0}")]
@@ -71,6 +80,7 @@ pub struct RedisIdempotencyStore {
     claim: Script,
     complete: Script,
     release: Script,
+    renew: Script,
 }
 
 impl RedisIdempotencyStore {
@@ -95,6 +105,7 @@ impl RedisIdempotencyStore {
             claim: Script::new(CLAIM),
             complete: Script::new(COMPLETE),
             release: Script::new(RELEASE),
+            renew: Script::new(RENEW),
         }
     }
 
@@ -175,6 +186,28 @@ impl IdempotencyStore for RedisIdempotencyStore {
             .release
             .key(self.key(key))
             .arg(format!("{HELD}{}", token.0))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(backend)?;
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::LeaseLost(key.to_owned()))
+        }
+    }
+
+    async fn renew(
+        &self,
+        key: &str,
+        token: &LeaseToken,
+        lease: Duration,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let changed: i64 = self
+            .renew
+            .key(self.key(key))
+            .arg(format!("{HELD}{}", token.0))
+            .arg(millis(lease))
             .invoke_async(&mut conn)
             .await
             .map_err(backend)?;

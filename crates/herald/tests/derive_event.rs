@@ -107,7 +107,7 @@ fn constants_and_keys() {
     };
     assert_eq!(e.aggregate_id(), order_id().to_string());
     assert_eq!(e.partition_key(), "c-7");
-    assert_eq!(e.idempotency_key(), Some(format!("{}:1250", order_id())));
+    assert_eq!(e.idempotency_key(), Some(format!("v2:{}:1250", order_id())));
 
     let envelope = Envelope::new(e);
     assert_eq!(envelope.meta.event_type, "order.placed");
@@ -115,7 +115,7 @@ fn constants_and_keys() {
     assert_eq!(envelope.meta.partition_key, "c-7");
     assert_eq!(
         envelope.meta.idempotency_key,
-        format!("{}:1250", order_id())
+        format!("v2:{}:1250", order_id())
     );
 }
 

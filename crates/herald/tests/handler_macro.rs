@@ -169,7 +169,7 @@ fn names_and_policies_come_from_the_arguments() {
 #[test]
 fn idempotency_keys_from_fields_or_a_closure() {
     let envelope = Envelope::new(payment("p-1", "ok"));
-    assert_eq!(RefundOnce.idempotency_key(&envelope), "p-1:4200");
+    assert_eq!(RefundOnce.idempotency_key(&envelope), "v2:p-1:4200");
     assert_eq!(Notify.idempotency_key(&envelope), "payment/p-1");
     // Without the key, the envelope's (here: the event id) is used.
     assert_eq!(
@@ -216,7 +216,7 @@ async fn errors_matching_permanent_are_permanent_and_the_rest_retryable() {
     );
 }
 
-/// Runs `handler` over `queue` until the queue is empty, then shuts the worker down.
+/// Runs `handler` over `queue` until the queue is idle, then shuts the worker down.
 async fn run_until_idle<H: Handler>(
     broker: &MemoryBroker,
     queue: &str,
@@ -229,25 +229,15 @@ async fn run_until_idle<H: Handler>(
         .concurrency(4)
         .build();
     let metrics = worker.metrics();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let run = tokio::spawn(worker.run(broker.subscribe(queue), async move {
-        let _ = stopped.await;
-    }));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let s = broker.stats(queue);
-        if s.ready + s.delayed + s.in_flight == 0 && metrics.snapshot().handler_runs > 0 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the queue did not drain: {s:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    stop.send(()).expect("worker running");
-    let report = run.await.expect("worker task");
+    let report = tokio::time::timeout(
+        Duration::from_secs(10),
+        worker.run_until_idle(broker.subscribe(queue), Duration::from_millis(200)),
+    )
+    .await
+    .expect("the queue drains");
     assert!(report.drained);
+    let s = broker.stats(queue);
+    assert_eq!(s.ready + s.delayed + s.in_flight, 0, "{s:?}");
     metrics.snapshot()
 }
 
@@ -331,4 +321,39 @@ async fn a_field_built_idempotency_key_skips_duplicates_in_a_worker() {
     assert_eq!(calls.attempts_of("refund").len(), 2);
     assert_eq!(stats.processed, 2);
     assert_eq!(stats.duplicates_skipped, 1);
+}
+
+/// Keyed on two text fields that may hold the separator.
+#[herald::handler(idempotency_key = [payment_id, scenario], max_attempts = 1, struct_name = KeyedBySeparator)]
+async fn keyed_by_separator(event: PaymentRequested, ctx: &Context) -> Result<(), PaymentError> {
+    if let Some(calls) = ctx.extension::<Calls>() {
+        calls.record(ctx, &event.payment_id);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn composite_keys_whose_fields_hold_the_separator_do_not_collide() {
+    let first = payment("a:b", "c");
+    let second = payment("a", "b:c");
+    let (k1, k2) = (
+        KeyedBySeparator.idempotency_key(&Envelope::new(first.clone())),
+        KeyedBySeparator.idempotency_key(&Envelope::new(second.clone())),
+    );
+    assert_ne!(k1, k2);
+    assert_eq!((k1.as_str(), k2.as_str()), ("v2:a%3Ab:c", "v2:a:b%3Ac"));
+
+    let broker = MemoryBroker::new();
+    let producer = Producer::new(broker.clone());
+    producer.publish(first).await.expect("published");
+    producer.publish(second).await.expect("published");
+    let calls = Calls::default();
+    let stats = run_until_idle(&broker, "payment.requested", KeyedBySeparator, &calls).await;
+    assert_eq!(
+        (stats.processed, stats.duplicates_skipped),
+        (2, 0),
+        "neither event is taken for the other's duplicate"
+    );
+    assert_eq!(calls.attempts_of("a:b"), [1]);
+    assert_eq!(calls.attempts_of("a"), [1]);
 }

@@ -262,13 +262,23 @@ pub fn failure(msg: &str) -> HandlerError {
 /// Publishes `event` straight to `queue` (default exchange, routing key = queue name),
 /// confirmed, as a herald envelope.
 pub async fn send_to_queue(amqp: &Amqp, queue: &str, event: Ping) -> herald_core::EnvelopeMeta {
-    use herald_core::Publisher;
     let envelope = herald_core::Envelope::new(event);
+    send_envelope_to_queue(amqp, queue, &envelope).await;
+    envelope.meta
+}
+
+/// [`send_to_queue`] for an envelope already built (to send one event twice).
+pub async fn send_envelope_to_queue(
+    amqp: &Amqp,
+    queue: &str,
+    envelope: &herald_core::Envelope<Ping>,
+) {
+    use herald_core::Publisher;
     let message = herald_core::OutgoingMessage {
         destination: String::new(),
         key: queue.to_owned(),
         ..herald_core::Producer::new(amqp.publisher())
-            .message(&envelope)
+            .message(envelope)
             .expect("message")
     };
     amqp.publisher()
@@ -276,5 +286,4 @@ pub async fn send_to_queue(amqp: &Amqp, queue: &str, event: Ping) -> herald_core
         .publish(message)
         .await
         .expect("confirmed publish");
-    envelope.meta
 }

@@ -1,19 +1,22 @@
 //! One delivery's life: decode, claim, handle, then settle with the broker.
 
+use std::any::Any;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
+use futures::FutureExt;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::metrics::{Outcome, WorkerMetrics};
 use crate::{
-    Claim, Context, DeadLetter, Delivery, Extensions, Handler, Headers, IdempotencyStore, Producer,
-    RawEnvelope, Retry, StoreError, headers,
+    Claim, Context, DeadLetter, Delivery, Extensions, Handler, HandlerError, Headers,
+    IdempotencyStore, LeaseToken, Producer, RawEnvelope, Retry, StoreError, headers,
 };
 
 /// What to do with a delivery once its handler has had its say.
@@ -110,8 +113,9 @@ impl<H: Handler> Dispatch for Runner<H> {
             Err(e) => return failure.dead_letter(Some(name), e.to_string(), true),
         };
 
-        let key = format!("{name}:{}", handler.idempotency_key(&envelope));
-        let token = match rt.store.claim(&key, handler.lease()).await {
+        let key = crate::claim_key(name, &handler.idempotency_key(&envelope));
+        let lease = handler.lease();
+        let token = match rt.store.claim(&key, lease).await {
             Ok(Claim::Acquired(token)) => token,
             Ok(Claim::Done) => {
                 tracing::info!(key, "duplicate: already processed, skipped");
@@ -129,66 +133,151 @@ impl<H: Handler> Dispatch for Runner<H> {
             }
         };
 
+        // The handler's own token: a child of the worker's (the shutdown deadline), also
+        // cancelled when its claim is lost.
+        let cancel = rt.cancel.child_token();
         let mut ctx = Context::new(envelope.meta.clone(), failure.attempt, name)
-            .with_cancellation(rt.cancel.clone())
-            .with_extensions(rt.extensions.clone());
+            .with_cancellation(cancel.clone())
+            .with_extensions(rt.extensions.clone())
+            .with_lease(key.clone(), token.clone());
         if let Some(p) = &rt.producer {
             ctx = ctx.with_producer(p.clone());
         }
 
         let started = Instant::now();
-        let result = tokio::select! {
-            biased;
-            r = handler.handle(envelope.data, &ctx) => Some(r),
-            _ = rt.cancel.cancelled() => None,
+        let ran = {
+            // A panic is caught here, where the claim and the delivery are still in hand,
+            // so it is settled as a failure rather than left unsettled.
+            let handle = AssertUnwindSafe(handler.handle(envelope.data, &ctx)).catch_unwind();
+            tokio::pin!(handle);
+            let ran = tokio::select! {
+                biased;
+                r = &mut handle => Ran::Finished(r),
+                () = rt.cancel.cancelled() => Ran::ShutDown,
+                () = keep_lease(&*rt.store, &key, &token, lease) => Ran::LeaseLost,
+            };
+            if let Ran::LeaseLost = ran {
+                // Its token first, so work it spawned stops too; a short wait for it to
+                // notice, and then the future is dropped. What it returns no longer counts.
+                cancel.cancel();
+                let _ = tokio::time::timeout(super::CANCEL_GRACE, &mut handle).await;
+            }
+            ran
         };
         rt.metrics.handler_latency(name, started.elapsed());
 
-        match result {
-            None => {
+        let (reason, permanent) = match ran {
+            Ran::ShutDown => {
                 release(&*rt.store, &key, &token).await;
-                Settle::Requeue(Duration::ZERO, Outcome::HandedBack)
+                return Settle::Requeue(Duration::ZERO, Outcome::HandedBack);
             }
-            Some(Ok(())) => {
+            Ran::LeaseLost => return lease_lost(&cancel, &key),
+            Ran::Finished(Ok(Ok(()))) => {
                 if let Err(e) = rt
                     .store
                     .complete(&key, &token, handler.completed_ttl())
                     .await
                 {
-                    // The effects happened; acking is right. A lost lease means another
-                    // worker may have run it too: the lease was shorter than the handler.
+                    // The effects happened; acking is right. The claim was renewed while
+                    // the handler ran, so a lost one means the store lost or dropped it.
                     tracing::warn!(error = %e, key, "could not mark the key done after success");
                 }
-                Settle::Ack(Outcome::Processed)
+                return Settle::Ack(Outcome::Processed);
             }
-            Some(Err(error)) => {
-                release(&*rt.store, &key, &token).await;
-                let policy = handler.retry_policy();
-                let reason = error.to_string();
-                if error.is_permanent() {
-                    tracing::warn!(%reason, "permanent failure; dead-lettered");
-                    failure.dead_letter(Some(name), reason, true)
-                } else if policy.should_retry(failure.attempt) {
-                    let delay = policy.delay(failure.attempt);
-                    tracing::info!(%reason, ?delay, "failed; retry scheduled");
-                    failure.retry(name, &reason, delay)
-                } else {
-                    tracing::warn!(%reason, attempts = failure.attempt, "retries exhausted; dead-lettered");
-                    failure.dead_letter(
-                        Some(name),
-                        format!(
-                            "retries exhausted after {} attempts: {reason}",
-                            failure.attempt
-                        ),
-                        false,
-                    )
+            Ran::Finished(Ok(Err(error))) => {
+                // A handler that found its claim gone (e.g. a fenced transaction refused to
+                // commit) gives the message back, if the store agrees the claim is gone.
+                if matches!(
+                    error.source().downcast_ref::<StoreError>(),
+                    Some(StoreError::LeaseLost(_))
+                ) && matches!(
+                    rt.store.renew(&key, &token, lease).await,
+                    Err(StoreError::LeaseLost(_))
+                ) {
+                    return lease_lost(&cancel, &key);
                 }
+                (error.to_string(), error.is_permanent())
             }
+            Ran::Finished(Err(panic)) => {
+                rt.metrics.panicked(name);
+                (format!("panic: {}", panic_message(&*panic)), false)
+            }
+        };
+
+        release(&*rt.store, &key, &token).await;
+        let policy = handler.retry_policy();
+        if permanent {
+            tracing::warn!(%reason, "permanent failure; dead-lettered");
+            failure.dead_letter(Some(name), reason, true)
+        } else if policy.should_retry(failure.attempt) {
+            let delay = policy.delay(failure.attempt);
+            tracing::info!(%reason, ?delay, "failed; retry scheduled");
+            failure.retry(name, &reason, delay)
+        } else {
+            tracing::warn!(%reason, attempts = failure.attempt, "retries exhausted; dead-lettered");
+            failure.dead_letter(
+                Some(name),
+                format!(
+                    "retries exhausted after {} attempts: {reason}",
+                    failure.attempt
+                ),
+                false,
+            )
         }
     }
 }
 
-async fn release(store: &dyn IdempotencyStore, key: &str, token: &crate::LeaseToken) {
+/// How a handler's run ended.
+enum Ran {
+    /// It returned (or panicked: the `Err`).
+    Finished(Result<Result<(), HandlerError>, Box<dyn Any + Send>>),
+    /// The shutdown deadline passed first.
+    ShutDown,
+    /// Its claim was lost first.
+    LeaseLost,
+}
+
+/// Another worker may hold the key now: stop the handler's work and give the message back,
+/// not as an attempt (the key's holder settles it).
+fn lease_lost(cancel: &CancellationToken, key: &str) -> Settle {
+    cancel.cancel();
+    tracing::warn!(
+        key,
+        "the claim was lost while the handler ran; handler cancelled, message handed back"
+    );
+    Settle::Requeue(Duration::ZERO, Outcome::LeaseLost)
+}
+
+/// Renews the claim every third of the lease while the handler runs; returns once it is
+/// lost. A store that does not answer is tried again until the lease has surely run out.
+async fn keep_lease(store: &dyn IdempotencyStore, key: &str, token: &LeaseToken, lease: Duration) {
+    let every = (lease / 3).max(Duration::from_millis(10));
+    let mut held_until = Instant::now() + lease;
+    loop {
+        tokio::time::sleep(every).await;
+        let asked = Instant::now();
+        match store.renew(key, token, lease).await {
+            Ok(()) => held_until = asked + lease,
+            Err(StoreError::LeaseLost(_)) => return,
+            Err(e) if Instant::now() + every >= held_until => {
+                tracing::warn!(error = %e, key, "could not renew the claim before it ran out");
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, key, "could not renew the claim; trying again"),
+        }
+    }
+}
+
+/// The message of a panic's payload (`panic!` gives a `&str` or a `String`).
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(a payload that is not a string)".to_owned())
+}
+
+async fn release(store: &dyn IdempotencyStore, key: &str, token: &LeaseToken) {
     match store.release(key, token).await {
         Ok(()) => {}
         // Someone else holds it now; nothing of ours to give back.
@@ -240,7 +329,20 @@ pub(crate) async fn process(rt: &Runtime, delivery: Delivery) {
                         correlation_id = %raw.meta.correlation_id,
                         attempt,
                     );
-                    (h.name(), h.run(&raw, failure, rt).instrument(span).await)
+                    let run = AssertUnwindSafe(h.run(&raw, failure, rt)).catch_unwind();
+                    match run.instrument(span).await {
+                        Ok(decision) => (h.name(), decision),
+                        // Outside the handler itself (its key function, say): it would
+                        // panic again, every time.
+                        Err(panic) => (
+                            h.name(),
+                            failure.dead_letter(
+                                Some(h.name()),
+                                format!("panic: {}", panic_message(&*panic)),
+                                true,
+                            ),
+                        ),
+                    }
                 }
             },
         }

@@ -12,6 +12,8 @@ pub struct WorkerMetrics {
     duplicates_skipped: AtomicU64,
     requeued_in_progress: AtomicU64,
     handed_back: AtomicU64,
+    leases_lost: AtomicU64,
+    panicked: AtomicU64,
     latency_count: AtomicU64,
     latency_total_us: AtomicU64,
     latency_max_us: AtomicU64,
@@ -32,6 +34,11 @@ pub struct WorkerStats {
     pub requeued_in_progress: u64,
     /// Messages given back unprocessed at shutdown.
     pub handed_back: u64,
+    /// Messages given back because their claim was lost while the handler ran (the lease
+    /// could not be renewed: another worker may hold the key).
+    pub leases_lost: u64,
+    /// Handler runs that panicked (each also counted as retried or dead-lettered).
+    pub panicked: u64,
     /// Handler runs timed.
     pub handler_runs: u64,
     pub handler_latency_mean: Duration,
@@ -46,6 +53,7 @@ pub(crate) enum Outcome {
     DuplicateSkipped,
     RequeuedInProgress,
     HandedBack,
+    LeaseLost,
 }
 
 impl Outcome {
@@ -57,6 +65,7 @@ impl Outcome {
             Outcome::DuplicateSkipped => "duplicate_skipped",
             Outcome::RequeuedInProgress => "requeued_in_progress",
             Outcome::HandedBack => "handed_back",
+            Outcome::LeaseLost => "lease_lost",
         }
     }
 }
@@ -70,10 +79,16 @@ impl WorkerMetrics {
             Outcome::DuplicateSkipped => &self.duplicates_skipped,
             Outcome::RequeuedInProgress => &self.requeued_in_progress,
             Outcome::HandedBack => &self.handed_back,
+            Outcome::LeaseLost => &self.leases_lost,
         };
         counter.fetch_add(1, Relaxed);
         metrics::counter!("herald_messages_total", "handler" => handler, "outcome" => outcome.label())
             .increment(1);
+    }
+
+    pub(crate) fn panicked(&self, handler: &'static str) {
+        self.panicked.fetch_add(1, Relaxed);
+        metrics::counter!("herald_handler_panics_total", "handler" => handler).increment(1);
     }
 
     pub(crate) fn handler_latency(&self, handler: &'static str, took: Duration) {
@@ -95,6 +110,8 @@ impl WorkerMetrics {
             duplicates_skipped: self.duplicates_skipped.load(Relaxed),
             requeued_in_progress: self.requeued_in_progress.load(Relaxed),
             handed_back: self.handed_back.load(Relaxed),
+            leases_lost: self.leases_lost.load(Relaxed),
+            panicked: self.panicked.load(Relaxed),
             handler_runs: runs,
             handler_latency_mean: Duration::from_micros(total.checked_div(runs).unwrap_or(0)),
             handler_latency_max: Duration::from_micros(self.latency_max_us.load(Relaxed)),

@@ -5,6 +5,7 @@ mod dispatch;
 mod metrics;
 mod ordering;
 
+use std::any::TypeId;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use self::dispatch::{Dispatch, Runner, Runtime};
 pub use self::metrics::{WorkerMetrics, WorkerStats};
 use self::ordering::KeyedQueues;
+use crate::memory::MemorySubscriber;
 use crate::{Extensions, Handler, IdempotencyStore, MemoryIdempotencyStore, Producer, Subscriber};
 
 /// Runs handlers over a [`Subscriber`].
@@ -34,6 +36,8 @@ pub struct Worker {
     concurrency: usize,
     ordered: bool,
     shutdown_timeout: Duration,
+    /// No store was configured: the in-memory one is used.
+    default_store: bool,
 }
 
 /// Builds a [`Worker`].
@@ -83,26 +87,79 @@ impl Worker {
     /// Processes deliveries until `shutdown` completes or the subscriber closes. Then it
     /// stops taking work, lets in-flight handlers finish within the shutdown timeout, and
     /// hands back (requeues) what did not finish.
-    pub async fn run<S, F>(self, mut subscriber: S, shutdown: F) -> ShutdownReport
+    pub async fn run<S, F>(self, subscriber: S, shutdown: F) -> ShutdownReport
     where
         S: Subscriber,
         F: Future + Send,
     {
+        self.run_inner(subscriber, shutdown, None).await
+    }
+
+    /// Processes deliveries until the queue is idle: nothing was received and no handler
+    /// ran for `idle_for`. Then it shuts down as [`Worker::run`] does. For batch jobs,
+    /// tests and examples that process what is there and stop. A retry or redelivery due
+    /// later than `idle_for` after the last activity stays in the queue for the next run.
+    pub async fn run_until_idle<S: Subscriber>(
+        self,
+        subscriber: S,
+        idle_for: Duration,
+    ) -> ShutdownReport {
+        self.run_inner(subscriber, std::future::pending::<()>(), Some(idle_for))
+            .await
+    }
+
+    async fn run_inner<S, F>(
+        self,
+        mut subscriber: S,
+        shutdown: F,
+        idle_for: Option<Duration>,
+    ) -> ShutdownReport
+    where
+        S: Subscriber,
+        F: Future + Send,
+    {
+        if self.default_store && TypeId::of::<S>() != TypeId::of::<MemorySubscriber>() {
+            tracing::warn!(
+                "no idempotency store configured: using the in-memory one, so duplicates are \
+                 only recognised within this process (a redelivery to another worker, or \
+                 after a restart, runs the handler again); configure a shared store (Redis, \
+                 PostgreSQL) with WorkerBuilder::idempotency_store"
+            );
+        }
         let permits = Arc::new(Semaphore::new(self.concurrency));
         let keyed = self.ordered.then(|| Arc::new(KeyedQueues::default()));
         let mut tasks = JoinSet::new();
         let mut receive_errors = 0u32;
+        // Receiving or finishing a delivery; idle is `idle_for` after it with nothing running.
+        let mut last_activity = tokio::time::Instant::now();
         tokio::pin!(shutdown);
 
-        loop {
+        'work: loop {
             let permit = tokio::select! {
                 _ = &mut shutdown => break,
                 p = permits.clone().acquire_owned() => p.expect("the semaphore is never closed"),
             };
-            let next = tokio::select! {
-                _ = &mut shutdown => break,
-                d = subscriber.recv() => d,
+            let next = {
+                // Kept across the loop below: a receive is not cancelled to notice a task
+                // ending (not every transport's receive is cancel-safe).
+                let recv = subscriber.recv();
+                tokio::pin!(recv);
+                loop {
+                    let idle_at = idle_for.map(|idle| last_activity + idle);
+                    tokio::select! {
+                        _ = &mut shutdown => break 'work,
+                        d = &mut recv => break d,
+                        Some(_) = tasks.join_next(), if idle_for.is_some() && !tasks.is_empty() => {
+                            last_activity = tokio::time::Instant::now();
+                        }
+                        () = sleep_until_some(idle_at), if tasks.is_empty() => {
+                            tracing::info!("the queue is idle");
+                            break 'work;
+                        }
+                    }
+                }
             };
+            last_activity = tokio::time::Instant::now();
             match next {
                 Ok(Some(delivery)) => {
                     receive_errors = 0;
@@ -155,17 +212,58 @@ impl Worker {
         })
         .await
         .is_ok();
+        // Past the deadline, one short grace for handing back and letting go of the
+        // subscriber; neither the store nor the broker may hold the shutdown beyond it.
+        let grace_end = deadline.max(tokio::time::Instant::now()) + CANCEL_GRACE;
+        let mut abandoned = 0;
         if !drained {
             tracing::warn!(
                 "shutdown deadline passed: cancelling handlers, handing back their messages"
             );
             self.rt.cancel.cancel();
-            while tasks.join_next().await.is_some() {}
+            // Handing back calls the store and the broker, which may not answer either.
+            let settled = tokio::time::timeout_at(grace_end, async {
+                while tasks.join_next().await.is_some() {}
+            })
+            .await
+            .is_ok();
+            if !settled {
+                abandoned = tasks.len() as u64;
+                tracing::warn!(
+                    abandoned,
+                    "handing back did not finish: abandoning those deliveries unsettled (the broker delivers them again)"
+                );
+                tasks.abort_all();
+                while tasks.join_next().await.is_some() {}
+            }
+        }
+        // Dropping a subscriber may block while it commits and leaves (Kafka's waits for the
+        // broker, up to its own close timeout): on a blocking thread, awaited within the
+        // deadline and grace, then left to finish on its own.
+        let dropped = tokio::task::spawn_blocking(move || drop(subscriber));
+        if tokio::time::timeout_at(grace_end, dropped).await.is_err() {
+            tracing::warn!(
+                "the subscriber is still closing after the shutdown deadline; it goes on in the background"
+            );
         }
         ShutdownReport {
             drained,
-            handed_back: self.rt.metrics.snapshot().handed_back - handed_back_before,
+            handed_back: self.rt.metrics.snapshot().handed_back - handed_back_before + abandoned,
         }
+    }
+}
+
+/// After the shutdown deadline, how long cancelled handlers get to hand their messages
+/// back before their tasks are aborted (what they held is then left unsettled, so the
+/// broker delivers it again); and how long a handler whose claim was lost gets to notice
+/// its cancellation before it is dropped.
+pub(crate) const CANCEL_GRACE: Duration = Duration::from_secs(1);
+
+/// Completes at `at`, or never.
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -187,7 +285,8 @@ impl WorkerBuilder {
         self
     }
 
-    /// The idempotency store (default: an in-memory store, right only for one process).
+    /// The idempotency store (default: an in-memory store, right only for one process; a
+    /// worker on a broker transport without one logs a warning when it starts).
     pub fn idempotency_store(mut self, store: Arc<dyn IdempotencyStore>) -> Self {
         self.store = Some(store);
         self
@@ -228,7 +327,8 @@ impl WorkerBuilder {
 
     /// How long closing the subscriber and finishing in-flight work may take at shutdown
     /// (default 30 s), one deadline for both; past it, handlers are cancelled and their
-    /// messages handed back.
+    /// messages handed back, and what is not handed back within a second more is left
+    /// unsettled (the broker delivers it again).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self
@@ -248,7 +348,9 @@ impl WorkerBuilder {
     }
 
     pub fn build(self) -> Worker {
+        let default_store = self.store.is_none();
         Worker {
+            default_store,
             rt: Arc::new(Runtime {
                 handlers: self.handlers,
                 store: self

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use herald_core::memory::MemoryBroker;
 use herald_core::{
-    Context, DecodeError, Event, Handler, HandlerError, RetryPolicy, async_trait, decode_current,
-    unknown_version,
+    Context, DecodeError, Envelope, Event, Handler, HandlerError, Producer, RetryPolicy,
+    ShutdownReport, WorkerBuilder, WorkerStats, async_trait, decode_current, unknown_version,
 };
 use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OrderPlacedV1 {
@@ -154,4 +156,61 @@ impl Handler for Scripted {
         }
         Ok(())
     }
+}
+
+pub const QUEUE: &str = "order.placed";
+
+pub struct Running {
+    pub stop: oneshot::Sender<()>,
+    pub done: tokio::task::JoinHandle<ShutdownReport>,
+    pub metrics: Arc<herald_core::WorkerMetrics>,
+}
+
+impl Running {
+    pub async fn stop(self) -> ShutdownReport {
+        let _ = self.stop.send(());
+        self.done.await.expect("worker task")
+    }
+    pub fn stats(&self) -> WorkerStats {
+        self.metrics.snapshot()
+    }
+}
+
+pub fn start(broker: &MemoryBroker, builder: WorkerBuilder) -> Running {
+    let worker = builder.build();
+    let metrics = worker.metrics();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let subscriber = broker.subscribe(QUEUE);
+    let done = tokio::spawn(async move {
+        worker
+            .run(subscriber, async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Running {
+        stop,
+        done,
+        metrics,
+    }
+}
+
+/// Waits (in paused time, this costs nothing) until `f` holds, or fails after a minute.
+pub async fn until(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..60_000 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+pub async fn publish(broker: &MemoryBroker, event: OrderPlaced) -> Envelope<OrderPlaced> {
+    let env = Envelope::new(event);
+    Producer::new(broker.clone())
+        .publish_envelope(&env)
+        .await
+        .expect("publish");
+    env
 }

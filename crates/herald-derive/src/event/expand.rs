@@ -24,10 +24,7 @@ pub fn expand(e: &Event<'_>, herald: &TokenStream) -> TokenStream {
     let idempotency_key = e.idempotency_key.as_ref().map(|fields| {
         let key = match fields.as_slice() {
             [one] => quote!(::std::string::ToString::to_string(&self.#one)),
-            many => {
-                let format = vec!["{}"; many.len()].join(":");
-                quote!(::std::format!(#format, #(self.#many),*))
-            }
+            many => quote!(#herald::composite_key(&[#(&self.#many),*])),
         };
         quote! {
             fn idempotency_key(&self) -> ::core::option::Option<::std::string::String> {

@@ -80,10 +80,7 @@ pub fn expand(h: &Handler<'_>, herald: &TokenStream) -> TokenStream {
         let body = match spec {
             KeySpec::Fields(fields) => match fields.as_slice() {
                 [one] => quote!(::std::string::ToString::to_string(&envelope.data.#one)),
-                many => {
-                    let format = vec!["{}"; many.len()].join(":");
-                    quote!(::std::format!(#format, #(envelope.data.#many),*))
-                }
+                many => quote!(#herald::composite_key(&[#(&envelope.data.#many),*])),
             },
             KeySpec::Expr(expr) => quote_spanned! {expr.span()=>
                 #p::handler_key(envelope, #expr)

@@ -104,6 +104,8 @@ pub struct Probe {
     pub broken: AtomicBool,
     /// Steps that fail on their first `n` attempts.
     pub flaky: Mutex<BTreeMap<(String, u32), u32>>,
+    /// Steps that panic on their first `n` attempts.
+    pub panicky: Mutex<BTreeMap<(String, u32), u32>>,
     /// How long each run takes.
     pub work: Mutex<Duration>,
     running: AtomicUsize,
@@ -182,6 +184,15 @@ impl Handler for Record {
                 "step {}/{} is poison",
                 id.0, id.1
             )));
+        }
+        let panics = probe
+            .panicky
+            .lock()
+            .expect("lock")
+            .get(&id)
+            .is_some_and(|n| ctx.attempt() <= *n);
+        if panics {
+            panic!("step {}/{} blew up", id.0, id.1);
         }
         if let Some(n) = probe.flaky.lock().expect("lock").get(&id)
             && ctx.attempt() <= *n
