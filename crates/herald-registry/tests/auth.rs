@@ -163,7 +163,10 @@ async fn a_password_is_not_a_token() {
         401,
     );
     // An API key works as a token, or with its own name in basic auth.
-    assert_eq!(call("Bearer ci-key-0123456789".to_owned()).await.status, 200);
+    assert_eq!(
+        call("Bearer ci-key-0123456789".to_owned()).await.status,
+        200
+    );
     assert_eq!(call(basic("ci", "ci-key-0123456789")).await.status, 200);
     assert_error(&call(basic("boss", "ci-key-0123456789")).await, 401, 401);
 }

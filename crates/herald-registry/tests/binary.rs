@@ -29,7 +29,12 @@ impl Drop for Proc {
 async fn start(dir: &tempfile::TempDir, port: u16, extra: &[&str]) -> Proc {
     let db = format!("sqlite://{}", dir.path().join("registry.db").display());
     let child = Command::new(BIN)
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--database-url", &db])
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &db,
+        ])
         .args(extra)
         .env("RUST_LOG", "info")
         .env_remove("NO_COLOR")
@@ -74,7 +79,10 @@ fn hash_password(password: &str) -> String {
     writeln!(child.stdin.take().expect("stdin"), "{password}").expect("write");
     let out = child.wait_with_output().expect("wait");
     assert!(out.status.success());
-    String::from_utf8(out.stdout).expect("utf8").trim().to_owned()
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -86,7 +94,10 @@ async fn logs_into_a_pipe_have_no_colours() {
     let _ = reqwest::get(format!("http://127.0.0.1:{port}/nowhere")).await;
     let text = output(proc);
     assert!(text.contains("herald-registry serving"), "{text}");
-    assert!(!text.contains('\u{1b}'), "ANSI escape in piped output: {text:?}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "ANSI escape in piped output: {text:?}"
+    );
 }
 
 #[tokio::test]
@@ -127,14 +138,35 @@ async fn hashed_password_from_the_subcommand_logs_in() {
 fn refuses_credentials_over_plain_http_off_loopback() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("never-created.db");
-    let out = Command::new(BIN)
+    let child = Command::new(BIN)
         .args(["--listen", "0.0.0.0:0", "--database-url"])
         .arg(format!("sqlite://{}", db.display()))
         .env("HERALD_REGISTRY_AUTH", "key:read:k:read-key-0123456789")
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run");
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut proc = Proc(child);
+    // A server that starts instead of refusing would never exit: bound the wait.
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = proc.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "still serving: it should have refused"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    let mut stderr = String::new();
+    proc.0
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read");
     assert!(stderr.contains("--allow-plaintext"), "{stderr}");
     assert!(!db.exists());
 }

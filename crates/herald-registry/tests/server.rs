@@ -42,7 +42,11 @@ impl Drop for Running {
     }
 }
 
-async fn bind(db: &TestDb, settings: Settings, options: ServeOptions) -> Result<Running, ServeError> {
+async fn bind(
+    db: &TestDb,
+    settings: Settings,
+    options: ServeOptions,
+) -> Result<Running, ServeError> {
     let server = Server::bind(AppState::new(db.open().await, settings), options).await?;
     let addr = server.local_addr();
     let task = tokio::spawn(server.run(std::future::pending()));
@@ -180,7 +184,10 @@ async fn tls_round_trip_with_a_self_signed_certificate() {
         .add_root_certificate(
             reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).expect("root"),
         )
-        .resolve("localhost", SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port))
+        .resolve(
+            "localhost",
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port),
+        )
         .build()
         .expect("client");
     let r = get(
@@ -203,7 +210,10 @@ async fn tls_round_trip_with_a_self_signed_certificate() {
     // A client that does not trust the certificate cannot talk to it, nor can plain HTTP.
     let untrusting = reqwest::Client::builder()
         .tls_built_in_root_certs(false)
-        .resolve("localhost", SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port))
+        .resolve(
+            "localhost",
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port),
+        )
         .build()
         .expect("client");
     assert!(
@@ -227,7 +237,9 @@ async fn failed_logins_are_limited_per_address() {
         ..with_auth("user:read:ann:correct horse\nkey:read:k:read-key-0123456789")
     };
     let lo: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    let s = bind(&db, settings, ServeOptions::new(lo)).await.expect("bind");
+    let s = bind(&db, settings, ServeOptions::new(lo))
+        .await
+        .expect("bind");
     let port = s.addr.port();
     let from = |ip: [u8; 4]| {
         reqwest::Client::builder()
@@ -241,15 +253,25 @@ async fn failed_logins_are_limited_per_address() {
     let status = |r: reqwest::Result<reqwest::Response>| r.expect("request").status().as_u16();
 
     // A correct login first: remembered, and still refused once the address is blocked.
-    assert_eq!(status(get(&a, "http", "127.0.0.1", port, "/subjects", Some(&good)).await), 200);
+    assert_eq!(
+        status(get(&a, "http", "127.0.0.1", port, "/subjects", Some(&good)).await),
+        200
+    );
     for bad in [
         basic("ann", "wrong"),
         "Bearer wrong-key".to_owned(),
         basic("nobody", "x"),
     ] {
-        assert_eq!(status(get(&a, "http", "127.0.0.1", port, "/subjects", Some(&bad)).await), 401);
+        assert_eq!(
+            status(get(&a, "http", "127.0.0.1", port, "/subjects", Some(&bad)).await),
+            401
+        );
     }
-    for auth in [good.as_str(), "Bearer read-key-0123456789", "Bearer wrong-key"] {
+    for auth in [
+        good.as_str(),
+        "Bearer read-key-0123456789",
+        "Bearer wrong-key",
+    ] {
         let r = get(&a, "http", "127.0.0.1", port, "/subjects", Some(auth))
             .await
             .expect("request");
@@ -274,10 +296,26 @@ async fn failed_logins_are_limited_per_address() {
     }
 
     // Another address is not affected.
-    assert_eq!(status(get(&b, "http", "127.0.0.1", port, "/subjects", Some(&good)).await), 200);
     assert_eq!(
-        status(get(&b, "http", "127.0.0.1", port, "/subjects", Some(&basic("ann", "nope"))).await),
+        status(get(&b, "http", "127.0.0.1", port, "/subjects", Some(&good)).await),
+        200
+    );
+    assert_eq!(
+        status(
+            get(
+                &b,
+                "http",
+                "127.0.0.1",
+                port,
+                "/subjects",
+                Some(&basic("ann", "nope"))
+            )
+            .await
+        ),
         401
     );
-    assert_eq!(status(get(&b, "http", "127.0.0.1", port, "/subjects", Some(&good)).await), 200);
+    assert_eq!(
+        status(get(&b, "http", "127.0.0.1", port, "/subjects", Some(&good)).await),
+        200
+    );
 }
