@@ -76,6 +76,9 @@ pub enum Error {
     Unauthorized,
     #[error("{0}")]
     Forbidden(String),
+    /// Too many failed logins from the client's address; retry after the duration.
+    #[error("Too many failed logins from this address; retry in {} s", retry_after_secs(.0))]
+    TooManyRequests(std::time::Duration),
     #[error("Error in the backend data store: {0}")]
     Store(String),
     #[error("Operation timed out")]
@@ -127,6 +130,7 @@ impl Error {
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, 405),
             Unauthorized => (StatusCode::UNAUTHORIZED, 401),
             Forbidden(_) => (StatusCode::FORBIDDEN, 403),
+            TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, 429),
             Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, 50001),
             Timeout => (StatusCode::INTERNAL_SERVER_ERROR, 50002),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, 500),
@@ -172,6 +176,12 @@ impl IntoResponse for Error {
         let mut resp = (status, body).into_response();
         resp.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        if let Error::TooManyRequests(wait) = &self {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_secs(wait)),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -180,6 +190,11 @@ impl IntoResponse for Error {
         }
         resp
     }
+}
+
+/// Whole seconds, rounded up, at least 1 (what `Retry-After` can say).
+fn retry_after_secs(wait: &std::time::Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// Result alias of the service.

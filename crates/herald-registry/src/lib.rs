@@ -3,13 +3,18 @@
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use herald_registry::{AppState, Settings, router, store};
+//! use herald_registry::{AppState, ServeOptions, Settings, serve, store};
 //! let store = store::connect("sqlite://registry.db", 8).await?;
-//! let app = router(AppState::new(store, Settings::default()));
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8081").await?;
-//! axum::serve(listener, app).await?;
+//! let state = AppState::new(store, Settings::default());
+//! // The start-up rules (no anonymous or plain-HTTP credentials off loopback unless told),
+//! // TLS when configured, and client addresses for the failed-login limit.
+//! let options = ServeOptions::new("127.0.0.1:8081".parse()?);
+//! serve(state, options, std::future::pending()).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! [`router`] gives the bare `axum::Router` for embedding; serve it with
+//! `into_make_service_with_connect_info::<SocketAddr>()` to keep the failed-login limit.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,17 +26,21 @@ pub mod canonical;
 pub mod client;
 mod compatibility;
 mod config;
+pub mod credentials;
 pub mod error;
 mod extract;
+pub mod login_limit;
 mod misc;
 mod mode;
 mod observe;
 mod openapi;
 mod schemas;
+pub mod serve;
 pub mod store;
 mod subjects;
 
 pub use error::{Error, Result};
+pub use serve::{ServeError, ServeOptions, Server, TlsFiles, serve};
 pub use store::Store;
 
 use crate::canonical::SchemaLimits;
@@ -55,6 +64,12 @@ pub struct Settings {
     pub incompatible_error_code: u32,
     /// API keys and users; `None` serves anonymously.
     pub auth: Option<Arc<auth::Credentials>>,
+    /// Serve `/metrics` without credentials even when `auth` is set.
+    pub public_metrics: bool,
+    /// Serve `/openapi.json` without credentials even when `auth` is set.
+    pub public_openapi: bool,
+    /// Failed logins allowed per client address.
+    pub login_limit: login_limit::LoginLimitSettings,
 }
 
 impl Default for Settings {
@@ -67,6 +82,9 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             incompatible_error_code: 409,
             auth: None,
+            public_metrics: false,
+            public_openapi: false,
+            login_limit: login_limit::LoginLimitSettings::default(),
         }
     }
 }
@@ -76,12 +94,15 @@ impl Default for Settings {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub settings: Arc<Settings>,
+    /// Failed logins by client address.
+    pub(crate) logins: Arc<login_limit::LoginLimit>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
         Self {
             store,
+            logins: Arc::new(login_limit::LoginLimit::new(settings.login_limit)),
             settings: Arc::new(settings),
         }
     }
@@ -102,6 +123,18 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(config::router())
         .merge(mode::router())
         .merge(misc::router());
+    // Health stays open for probes; metrics and the API description only when told.
+    let mut open = Router::new().merge(observe::health_router());
+    if state.settings.public_metrics {
+        open = open.merge(observe::metrics_router());
+    } else {
+        api = api.merge(observe::metrics_router());
+    }
+    if state.settings.public_openapi {
+        open = open.merge(openapi::router());
+    } else {
+        api = api.merge(openapi::router());
+    }
     // Served anonymously, the layer would let everything through at a cost on every request.
     if state.settings.auth.is_some() {
         api = api.route_layer(middleware::from_fn_with_state(
@@ -115,8 +148,7 @@ pub fn router(state: AppState) -> axum::Router {
     let timeout = state.settings.request_timeout;
     Router::new()
         .merge(api)
-        .merge(observe::router())
-        .merge(openapi::router())
+        .merge(open)
         .fallback(|| async { Error::RouteNotFound })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(

@@ -14,10 +14,14 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use crate::AppState;
 use crate::extract::Vnd;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/health", get(health))
-        .route("/metrics", get(prometheus))
+/// `/health`, always served without credentials (probes).
+pub fn health_router() -> Router<AppState> {
+    Router::new().route("/health", get(health))
+}
+
+/// `/metrics`, behind credentials unless `Settings::public_metrics`.
+pub fn metrics_router() -> Router<AppState> {
+    Router::new().route("/metrics", get(prometheus))
 }
 
 /// How often histogram samples are folded into their summaries.

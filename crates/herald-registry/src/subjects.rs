@@ -7,6 +7,7 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
+use crate::auth::{Caller, Role};
 use crate::canonical::{self, Identity, Prepared, Reference};
 use crate::compatibility::{check_against, effective, parse_needed, versions_needed};
 use crate::error::{Error, Result};
@@ -521,12 +522,14 @@ pub(crate) async fn delete_subject(
     State(state): State<AppState>,
     Path(subject): Path<String>,
     Q(q): Q<DeleteQuery>,
+    caller: Caller,
 ) -> Result<Vnd<Vec<i32>>> {
+    let permanent = q.permanent.unwrap_or(false);
+    if permanent {
+        caller.require(Role::Admin, "a permanent delete")?;
+    }
     ensure_writable(&state, &subject).await?;
-    let versions = state
-        .store
-        .delete_subject(&subject, q.permanent.unwrap_or(false))
-        .await?;
+    let versions = state.store.delete_subject(&subject, permanent).await?;
     Ok(Vnd(versions))
 }
 
@@ -538,12 +541,14 @@ pub(crate) async fn delete_version(
     State(state): State<AppState>,
     Path((subject, version)): Path<(String, String)>,
     Q(q): Q<DeleteQuery>,
+    caller: Caller,
 ) -> Result<Response> {
+    let permanent = q.permanent.unwrap_or(false);
+    if permanent {
+        caller.require(Role::Admin, "a permanent delete")?;
+    }
     ensure_writable(&state, &subject).await?;
     let sel = parse_version(&version)?;
-    let v = state
-        .store
-        .delete_version(&subject, sel, q.permanent.unwrap_or(false))
-        .await?;
+    let v = state.store.delete_version(&subject, sel, permanent).await?;
     Ok(Vnd(v).into_response())
 }

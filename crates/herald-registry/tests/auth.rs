@@ -126,3 +126,83 @@ async fn roles_are_enforced() {
     // Health stays open for probes.
     assert_eq!(s.call(Method::GET, "/health", None).await.status, 200);
 }
+
+#[tokio::test]
+async fn a_password_is_not_a_token() {
+    let creds = Credentials::parse(
+        "user:admin:boss:boss password, with: punctuation\nkey:read:ci:ci-key-0123456789",
+    )
+    .expect("creds");
+    let settings = Settings {
+        auth: Some(Arc::new(creds)),
+        ..Settings::default()
+    };
+    let (_db, s) = start_with(Backend::Sqlite, settings).await;
+    let call = |auth: String| {
+        let s = &s;
+        async move {
+            s.call_with(Method::GET, "/subjects", None, Some(&auth))
+                .await
+        }
+    };
+    // The password works with its user name only.
+    assert_eq!(
+        call(basic("boss", "boss password, with: punctuation"))
+            .await
+            .status,
+        200
+    );
+    assert_error(
+        &call("Bearer boss password, with: punctuation".to_owned()).await,
+        401,
+        401,
+    );
+    assert_error(
+        &call(basic("ci", "boss password, with: punctuation")).await,
+        401,
+        401,
+    );
+    // An API key works as a token, or with its own name in basic auth.
+    assert_eq!(
+        call("Bearer ci-key-0123456789".to_owned()).await.status,
+        200
+    );
+    assert_eq!(call(basic("ci", "ci-key-0123456789")).await.status, 200);
+    assert_error(&call(basic("boss", "ci-key-0123456789")).await, 401, 401);
+}
+
+async fn metrics_and_openapi(public: bool) {
+    let settings = Settings {
+        auth: Some(Arc::new(
+            Credentials::parse("key:read:k:read-key-0123456789").expect("creds"),
+        )),
+        public_metrics: public,
+        public_openapi: public,
+        ..Settings::default()
+    };
+    let (_db, s) = start_with(Backend::Sqlite, settings).await;
+    for path in ["/metrics", "/openapi.json"] {
+        let anonymous = s.call(Method::GET, path, None).await;
+        if public {
+            assert_eq!(anonymous.status, 200, "{path}: {}", anonymous.text);
+        } else {
+            assert_error(&anonymous, 401, 401);
+        }
+        let r = s
+            .call_with(Method::GET, path, None, Some("Bearer read-key-0123456789"))
+            .await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+    }
+    // Health stays open for probes either way.
+    assert_eq!(s.call(Method::GET, "/health", None).await.status, 200);
+}
+
+#[tokio::test]
+async fn metrics_and_openapi_need_credentials_by_default() {
+    metrics_and_openapi(false).await;
+}
+
+#[tokio::test]
+async fn metrics_and_openapi_public_when_told() {
+    metrics_and_openapi(true).await;
+}

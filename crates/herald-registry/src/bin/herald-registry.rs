@@ -1,20 +1,26 @@
 //! The `herald-registry` server.
 
+use std::io::{IsTerminal, Read};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use herald_registry::auth::Credentials;
 use herald_registry::canonical::SchemaLimits;
-use herald_registry::{AppState, Settings, router, store};
+use herald_registry::credentials::{hash_api_key, hash_password};
+use herald_registry::login_limit::LoginLimitSettings;
+use herald_registry::serve::{Server, check};
+use herald_registry::{AppState, ServeOptions, Settings, TlsFiles, store};
 
 /// Confluent-compatible schema registry for JSON Schema, on PostgreSQL or SQLite.
 // No Debug: the arguments may hold secrets (auth entries, database password).
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Address to listen on.
     #[arg(long, env = "HERALD_REGISTRY_LISTEN", default_value = "127.0.0.1:8081")]
     listen: SocketAddr,
@@ -29,15 +35,41 @@ struct Args {
     /// Database connections per process.
     #[arg(long, env = "HERALD_REGISTRY_POOL_SIZE", default_value_t = 16)]
     pool_size: u32,
-    /// File of `role:user:secret` lines (roles read, write, admin; secret may be `sha256:<hex>`).
+    /// File of credentials, one a line: `key:ROLE:NAME:SECRET` (API key) or
+    /// `user:ROLE:NAME:SECRET` (password); roles read, write, admin.
     #[arg(long, env = "HERALD_REGISTRY_AUTH_FILE")]
     auth_file: Option<std::path::PathBuf>,
-    /// The same entries, comma-separated, from the environment.
+    /// The same entries, newline-separated, from the environment.
     #[arg(long, env = "HERALD_REGISTRY_AUTH", hide_env_values = true)]
     auth: Option<String>,
     /// Serve without authentication on a non-loopback address.
     #[arg(long, env = "HERALD_REGISTRY_ALLOW_ANONYMOUS")]
     allow_anonymous: bool,
+    /// Take credentials over plain HTTP on a non-loopback address (behind a TLS proxy).
+    #[arg(long, env = "HERALD_REGISTRY_ALLOW_PLAINTEXT")]
+    allow_plaintext: bool,
+    /// PEM certificate chain: serve HTTPS (with --tls-key).
+    #[arg(long, env = "HERALD_REGISTRY_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "HERALD_REGISTRY_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// Serve /metrics without credentials.
+    #[arg(long, env = "HERALD_REGISTRY_PUBLIC_METRICS")]
+    public_metrics: bool,
+    /// Serve /openapi.json without credentials.
+    #[arg(long, env = "HERALD_REGISTRY_PUBLIC_OPENAPI")]
+    public_openapi: bool,
+    /// Failed logins from one address before it gets 429.
+    #[arg(long, env = "HERALD_REGISTRY_MAX_LOGIN_FAILURES", default_value_t = 10)]
+    max_login_failures: u32,
+    /// Seconds over which --max-login-failures attempts are given back.
+    #[arg(
+        long,
+        env = "HERALD_REGISTRY_LOGIN_FAILURE_WINDOW",
+        default_value_t = 60
+    )]
+    login_failure_window: u64,
     /// Compatibility level when none is configured.
     #[arg(
         long,
@@ -69,14 +101,60 @@ struct Args {
     incompatible_error_code: u32,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+#[derive(Subcommand)]
+enum Command {
+    /// Reads a password on stdin and prints its argon2id hash, for a `user:` entry.
+    HashPassword,
+    /// Reads an API key on stdin and prints its `sha256:` digest, for a `key:` entry.
+    HashKey,
+}
+
+/// The secret on stdin, without the line end `echo` or a terminal adds.
+fn read_secret() -> anyhow::Result<String> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .context("reading stdin")?;
+    let secret = text.strip_suffix('\n').unwrap_or(&text);
+    let secret = secret.strip_suffix('\r').unwrap_or(secret);
+    if secret.is_empty() {
+        bail!("no secret on stdin");
+    }
+    Ok(secret.to_owned())
+}
+
+/// Logs to stderr, coloured only on a terminal and when NO_COLOR is unset.
+fn init_logging() {
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
+        .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .init();
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    match args.command {
+        Some(Command::HashPassword) => {
+            let password = read_secret()?;
+            println!(
+                "{}",
+                hash_password(&password).map_err(|e| anyhow::anyhow!(e))?
+            );
+            return Ok(());
+        }
+        Some(Command::HashKey) => {
+            println!("{}", hash_api_key(&read_secret()?));
+            return Ok(());
+        }
+        None => {}
+    }
+    init_logging();
 
     let mut text = String::new();
     if let Some(path) = &args.auth_file {
@@ -96,12 +174,6 @@ async fn main() -> anyhow::Result<()> {
             Credentials::parse(&text).map_err(|e| anyhow::anyhow!("credentials: {e}"))?,
         ))
     };
-    if auth.is_none() && !args.listen.ip().is_loopback() && !args.allow_anonymous {
-        bail!(
-            "refusing to serve {} without authentication: configure --auth-file/--auth or pass --allow-anonymous",
-            args.listen
-        );
-    }
     if !matches!(args.incompatible_error_code, 409 | 40901) {
         bail!("--incompatible-error-code must be 409 or 40901");
     }
@@ -122,22 +194,37 @@ async fn main() -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(args.request_timeout),
         incompatible_error_code: args.incompatible_error_code,
         auth,
+        public_metrics: args.public_metrics,
+        public_openapi: args.public_openapi,
+        login_limit: LoginLimitSettings {
+            failures: args.max_login_failures,
+            per: Duration::from_secs(args.login_failure_window),
+        },
     };
+    let options = ServeOptions {
+        listen: args.listen,
+        tls: args
+            .tls_cert
+            .zip(args.tls_key)
+            .map(|(cert, key)| TlsFiles { cert, key }),
+        allow_anonymous: args.allow_anonymous,
+        allow_plaintext: args.allow_plaintext,
+    };
+    // Before the store is opened (or a SQLite file created).
+    check(&settings, &options)?;
 
     let store = store::connect(&args.database_url, args.pool_size)
         .await
         .with_context(|| format!("opening {}", store::redact(&args.database_url)))?;
-    let app = router(AppState::new(store.clone(), settings));
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
+    let server = Server::bind(AppState::new(store.clone(), settings), options).await?;
     tracing::info!(
-        listen = %listener.local_addr()?,
+        listen = %server.local_addr(),
+        tls = server.is_tls(),
         store = store.backend(),
         "herald-registry serving"
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
+    server
+        .run(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
