@@ -44,7 +44,12 @@ pub fn container(attrs: &[Attribute], errors: &mut Errors) -> Container {
                 let ty: Type = meta.value()?.parse()?;
                 set_once(&mut c.previous, &meta, ty, errors);
             } else if meta.path.is_ident("content_model") {
-                let lit: LitStr = meta.value()?.parse()?;
+                let lit: LitStr = meta.value()?.parse().map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        "`content_model` takes a string: \"closed\" (the default) or \"open\"",
+                    )
+                })?;
                 set_once(&mut c.content_model, &meta, lit, errors);
             } else if meta.path.is_ident("idempotency_key") {
                 if !meta.input.peek(Token![=]) {
