@@ -43,6 +43,11 @@ use syn::{DeriveInput, ItemFn, parse_macro_input};
 ///   implemented for this type; payloads of any earlier version are then upcast.
 /// - `idempotency_key = [field, ...]`: build the idempotency key from these fields
 ///   (`Display`, joined by `:`) instead of using the event id.
+/// - `content_model = "closed" | "open"`: what the exported JSON Schema says about members
+///   the struct does not name. `"closed"` (the default) sets `additionalProperties: false` on
+///   every object the struct defines, so adding an optional field is BACKWARD compatible;
+///   `"open"` keeps schemars' output, where removing a field is. See
+///   `herald::schemas::ContentModel`.
 ///
 /// Field markers:
 /// - `#[event(aggregate_id)]` (exactly one field, `Display`): the aggregate id.

@@ -216,7 +216,7 @@ fn unknown_versions(dir: &Path, events: &[&EventDescriptor]) -> Vec<Problem> {
             }
         }
     }
-    unknown.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+    unknown.sort_by_key(ToString::to_string);
     unknown
 }
 
