@@ -244,7 +244,7 @@ pub fn assert_in_sync(dir: impl AsRef<Path>) {
         match export(dir) {
             Ok(written) => {
                 for path in written {
-                    eprintln!("herald: wrote {}", path.display());
+                    say(format_args!("herald: wrote {}", path.display()));
                 }
             }
             Err(e) => panic!(
@@ -256,11 +256,18 @@ pub fn assert_in_sync(dir: impl AsRef<Path>) {
     match check(dir) {
         Ok(notes) => {
             for note in notes {
-                eprintln!("herald: {note}");
+                say(format_args!("herald: {note}"));
             }
         }
         Err(out_of_sync) => panic!("{out_of_sync}"),
     }
+}
+
+/// A line on the test process's stderr, past libtest's capture (which takes `eprintln!` from
+/// a passing test): what the update wrote and what the check accepted are worth seeing.
+fn say(line: fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(io::stderr(), "{line}");
 }
 
 /// A version whose file differs from the code in annotations only (`description`, `title`,

@@ -2,8 +2,9 @@
 //! outside the workspace whose `src/lib.rs` is the README's "Events" code and whose
 //! `tests/schemas.rs` is its drift test, word for word. Cargo builds and tests it here:
 //! the drift test fails with no `schemas/`, `HERALD_UPDATE_SCHEMAS=1` writes the files, it
-//! passes in sync and fails on a struct changed without a version bump, on a file no type
-//! defines, and in a test that forgets to link the crate.
+//! passes in sync (and with a doc comment changed, with a note) and fails on a struct changed
+//! without a version bump, on a file no type defines, and in a test that forgets to link the
+//! crate.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -130,6 +131,10 @@ fn the_readme_drift_test_cannot_pass_on_a_broken_setup() {
         !text.contains("warning:"),
         "the README's code warns:\n{text}"
     );
+    assert!(
+        text.contains("herald: wrote"),
+        "the update says what it wrote:\n{text}"
+    );
     for version in ["v1", "v2"] {
         let file = schemas.join(format!("order.placed/{version}.json"));
         let schema: serde_json::Value =
@@ -162,6 +167,21 @@ fn the_readme_drift_test_cannot_pass_on_a_broken_setup() {
             "event `order.placed` v1 (`user_app::OrderPlacedV1`) changed without a version bump",
             "OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL at #/properties/currency",
         ],
+    );
+    std::fs::write(&lib, &original).expect("restore lib.rs");
+
+    // A doc comment (annotations only): passes, with a note the test output shows.
+    let documented = original.replacen(
+        "pub struct OrderPlacedV1 {",
+        "/// An order, as the checkout service publishes it.\npub struct OrderPlacedV1 {",
+        1,
+    );
+    std::fs::write(&lib, documented).expect("write lib.rs");
+    let (output, text) = cargo_test(&project, "schemas", None);
+    assert!(output.status.success(), "{text}");
+    assert!(
+        text.contains("event `order.placed` v1: ") && text.contains("in annotations only"),
+        "{text}"
     );
     std::fs::write(&lib, &original).expect("restore lib.rs");
 
