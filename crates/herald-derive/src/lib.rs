@@ -15,6 +15,7 @@ mod errors;
 mod event;
 mod handler;
 mod krate;
+mod schemas_test;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, ItemFn, parse_macro_input};
@@ -42,6 +43,11 @@ use syn::{DeriveInput, ItemFn, parse_macro_input};
 ///   implemented for this type; payloads of any earlier version are then upcast.
 /// - `idempotency_key = [field, ...]`: build the idempotency key from these fields
 ///   (`Display`, joined by `:`) instead of using the event id.
+/// - `content_model = "closed" | "open"`: what the exported JSON Schema says about members
+///   the struct does not name. `"closed"` (the default) sets `additionalProperties: false` on
+///   every object the struct defines, so adding an optional field is BACKWARD compatible;
+///   `"open"` keeps schemars' output, where removing a field is. See
+///   `herald::schemas::ContentModel`.
 ///
 /// Field markers:
 /// - `#[event(aggregate_id)]` (exactly one field, `Display`): the aggregate id.
@@ -101,4 +107,18 @@ pub fn derive_event(input: TokenStream) -> TokenStream {
 pub fn handler(args: TokenStream, item: TokenStream) -> TokenStream {
     let item_fn = parse_macro_input!(item as ItemFn);
     handler::expand_attribute(args.into(), item_fn, &krate::herald_path()).into()
+}
+
+/// Writes the test that keeps `schemas/` in step with the code: put
+/// `herald::schemas_test!();` in `tests/schemas.rs` of the crate that defines the events.
+///
+/// The test calls `herald::schemas::assert_in_sync` on `schemas/` beside the crate's
+/// `Cargo.toml` (or on the directory given: `herald::schemas_test!("path/to/schemas")`). In an
+/// integration test it also links the package's library (`extern crate my_app as _;`): a
+/// test crate links only the crates it names, and events not linked in are not checked.
+#[proc_macro]
+pub fn schemas_test(input: TokenStream) -> TokenStream {
+    schemas_test::expand(input.into(), &krate::herald_path())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

@@ -26,6 +26,7 @@
 //! disagreement with the conformance vectors are in the crate's README.
 #![doc = include_str!("../README.md")]
 
+pub mod annotations;
 mod check;
 mod diff;
 mod difference;
@@ -44,6 +45,7 @@ mod text;
 
 use serde_json::Value;
 
+pub use annotations::{same_apart_from_annotations, strip_annotations};
 pub use difference::{Difference, DifferenceType, Direction};
 pub use error::SchemaError;
 pub use levels::{CompatibilityLevel, Policy};

@@ -170,6 +170,31 @@ fn keyword_and_verb(kind: T) -> Option<(&'static str, &'static str)> {
 
 fn what(kind: T, loc: &str, detail: Option<&(String, String)>) -> String {
     let v = values(detail);
+    // Confluent names these after what the keyword allows, which reads backwards as "the
+    // keyword was added/removed" (`additionalProperties: false` added is `..._REMOVED`).
+    let others = match kind {
+        T::AdditionalPropertiesAdded | T::UnevaluatedPropertiesAdded => {
+            Some("now accepts members it does not name")
+        }
+        T::AdditionalPropertiesRemoved | T::UnevaluatedPropertiesRemoved => {
+            Some("no longer accepts members it does not name")
+        }
+        T::AdditionalPropertiesExtended | T::UnevaluatedPropertiesExtended => {
+            Some("accepts more of the members it does not name")
+        }
+        T::AdditionalPropertiesNarrowed | T::UnevaluatedPropertiesNarrowed => {
+            Some("accepts fewer of the members it does not name")
+        }
+        _ => None,
+    };
+    if let Some(others) = others {
+        let keyword = if kind.as_str().starts_with("UNEVALUATED") {
+            "unevaluatedProperties"
+        } else {
+            "additionalProperties"
+        };
+        return [loc, " ", others, " (`", keyword, "`)", &v].concat();
+    }
     if let Some((keyword, verb)) = keyword_and_verb(kind) {
         return ["`", keyword, "` of ", loc, " ", verb, &v].concat();
     }

@@ -24,6 +24,8 @@ pub mod __private {
     };
     pub use inventory;
 
+    pub use crate::schemas::{ContentModel, event_schema};
+
     /// `a == b` in a const context (the derive's check that `previous` has the same name).
     pub const fn same_name(a: &str, b: &str) -> bool {
         let (a, b) = (a.as_bytes(), b.as_bytes());

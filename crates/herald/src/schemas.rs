@@ -2,20 +2,22 @@
 //!
 //! Every type that derives `Event` is listed in the [catalog](crate::catalog). [`export`]
 //! writes the JSON Schema of each one to `<dir>/<event name>/v<version>.json`; [`check`]
-//! compares the files with the code; [`assert_in_sync`] is the one line a test needs:
+//! compares the files with the code; `herald::schemas_test!()` is the one line a test needs:
 //!
-//! ```no_run
+//! ```ignore
 //! // tests/schemas.rs of the crate that defines the events
-//! #[test]
-//! fn schemas_are_in_sync() {
-//!     herald::schemas::assert_in_sync(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas"));
-//! }
+//! herald::schemas_test!();
 //! ```
 //!
-//! (or `herald::schemas_test!();`, which writes that test). Change a struct without
-//! bumping its version and the test fails, naming the event and what changed; add a
-//! version and it fails until the new file exists. Either way the message gives the
-//! command that rewrites the files: `HERALD_UPDATE_SCHEMAS=1 cargo test`.
+//! It writes a test that links the crate's library (an integration test sees only the crates
+//! it names, and the catalog only the events linked in) and calls [`assert_in_sync`] on
+//! `schemas/` beside `Cargo.toml`. Change a struct without bumping its version and the test
+//! fails, naming the event and what changed in the compatibility engine's words; add a
+//! version and it fails until the new file exists. It also fails when no event is linked in
+//! and when the directory holds a version no linked type defines, so a test that checks
+//! nothing cannot pass. A change to annotations only (a doc comment, a title, examples) is
+//! not a new version: the check accepts it and says so. Each message gives the command that
+//! rewrites the files: `HERALD_UPDATE_SCHEMAS=1 cargo test`.
 //!
 //! ```
 //! use herald::Event;
@@ -40,15 +42,19 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::BTreeMap;
+mod content_model;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use herald_core::catalog::{self, EventDescriptor};
-use herald_schema::{CompatibilityLevel, NoReferences, Policy};
+use herald_schema::{CompatibilityLevel, NoReferences, Policy, same_apart_from_annotations};
 use serde_json::Value;
+
+pub use content_model::{ContentModel, close_objects, event_schema};
 
 /// The environment variable that makes [`assert_in_sync`] write the files instead of
 /// comparing them.
@@ -71,7 +77,8 @@ pub fn render(schema: &Value) -> String {
 }
 
 /// Writes the schema of every event in the catalog; returns the files written (files
-/// whose content is already right are left untouched and not listed).
+/// whose content is already right are left untouched and not listed). An empty catalog is an
+/// error: the events were not linked in (see [`Problem::NoEvents`]).
 pub fn export(dir: impl AsRef<Path>) -> io::Result<Vec<PathBuf>> {
     export_events(dir, &catalog::events())
 }
@@ -81,11 +88,13 @@ pub fn export_events(
     dir: impl AsRef<Path>,
     events: &[&EventDescriptor],
 ) -> io::Result<Vec<PathBuf>> {
+    let invalid =
+        |problem: Problem| io::Error::new(io::ErrorKind::InvalidInput, problem.to_string());
+    if events.is_empty() {
+        return Err(invalid(Problem::NoEvents));
+    }
     if let Some(problem) = duplicates(events).into_iter().next() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            problem.to_string(),
-        ));
+        return Err(invalid(problem));
     }
     let mut written = Vec::new();
     for event in events {
@@ -103,15 +112,24 @@ pub fn export_events(
     Ok(written)
 }
 
-/// Compares the files under `dir` with every event in the catalog.
-pub fn check(dir: impl AsRef<Path>) -> Result<(), OutOfSync> {
+/// Compares the files under `dir` with every event in the catalog. In step, it returns the
+/// versions whose file differs from the code in annotations only (no new version needed; the
+/// update command refreshes the file).
+pub fn check(dir: impl AsRef<Path>) -> Result<Vec<Note>, OutOfSync> {
     check_events(dir, &catalog::events())
 }
 
 /// [`check`] for a chosen list of events.
-pub fn check_events(dir: impl AsRef<Path>, events: &[&EventDescriptor]) -> Result<(), OutOfSync> {
+pub fn check_events(
+    dir: impl AsRef<Path>,
+    events: &[&EventDescriptor],
+) -> Result<Vec<Note>, OutOfSync> {
     let dir = dir.as_ref();
     let mut problems = duplicates(events);
+    let mut notes = Vec::new();
+    if events.is_empty() {
+        problems.push(Problem::NoEvents);
+    }
     for event in events {
         let path = path_of(dir, event.name, event.version);
         let schema = (event.schema)();
@@ -136,6 +154,15 @@ pub fn check_events(dir: impl AsRef<Path>, events: &[&EventDescriptor]) -> Resul
         };
         let changes = match serde_json::from_str::<Value>(&text) {
             Ok(stored) if stored == schema => continue,
+            Ok(stored) if same_apart_from_annotations(&stored, &schema) => {
+                notes.push(Note {
+                    event: event.name,
+                    version: event.version,
+                    path,
+                    changes: describe_changes(&stored, &schema),
+                });
+                continue;
+            }
             Ok(stored) => describe_changes(&stored, &schema),
             Err(e) => vec![format!("the file is not valid JSON ({e})")],
         };
@@ -147,8 +174,11 @@ pub fn check_events(dir: impl AsRef<Path>, events: &[&EventDescriptor]) -> Resul
             changes,
         });
     }
+    if !events.is_empty() {
+        problems.extend(unknown_versions(dir, events));
+    }
     if problems.is_empty() {
-        Ok(())
+        Ok(notes)
     } else {
         Err(OutOfSync {
             dir: dir.to_owned(),
@@ -157,9 +187,55 @@ pub fn check_events(dir: impl AsRef<Path>, events: &[&EventDescriptor]) -> Resul
     }
 }
 
-/// For a test: panics with [`check`]'s message when `dir` is out of step with the code.
-/// With `HERALD_UPDATE_SCHEMAS=1` in the environment it writes the files instead (and
-/// prints which), so `HERALD_UPDATE_SCHEMAS=1 cargo test` brings them up to date.
+/// The version files under `dir` (`<event>/v<N>.json`, as `herald schemas check` reads them)
+/// that no event in `events` defines.
+fn unknown_versions(dir: &Path, events: &[&EventDescriptor]) -> Vec<Problem> {
+    let known: BTreeSet<(&str, u32)> = events.iter().map(|e| (e.name, e.version)).collect();
+    let mut unknown = Vec::new();
+    let Ok(folders) = fs::read_dir(dir) else {
+        return unknown;
+    };
+    for folder in folders.flatten() {
+        let name = folder.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || !folder.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let Ok(files) = fs::read_dir(folder.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            let Some(version) = version_of(&file.file_name().to_string_lossy()) else {
+                continue;
+            };
+            if !known.contains(&(name.as_str(), version)) {
+                unknown.push(Problem::Unknown {
+                    event: name.clone(),
+                    version,
+                    path: file.path(),
+                });
+            }
+        }
+    }
+    unknown.sort_by_key(ToString::to_string);
+    unknown
+}
+
+/// `v12.json` -> 12 (the canonical spelling only, as `herald schemas check` reads it; other
+/// `.json` files of an event's folder are documents its `$ref`s may name).
+fn version_of(file_name: &str) -> Option<u32> {
+    let n = file_name.strip_prefix('v')?.strip_suffix(".json")?;
+    let v: u32 = n.parse().ok()?;
+    (v >= 1 && v.to_string() == n).then_some(v)
+}
+
+/// For a test: panics with [`check`]'s message when `dir` is out of step with the code, and
+/// prints the annotation-only differences it accepts. With `HERALD_UPDATE_SCHEMAS=1` in the
+/// environment it writes the files first (and prints which), so `HERALD_UPDATE_SCHEMAS=1
+/// cargo test` brings them up to date; what writing cannot fix (no event linked in, a version
+/// no type defines) still fails.
+///
+/// An integration test must link the crate that defines the events (`use my_app as _;`);
+/// `herald::schemas_test!()` writes the test with that line.
 #[track_caller]
 pub fn assert_in_sync(dir: impl AsRef<Path>) {
     let dir = dir.as_ref();
@@ -168,7 +244,7 @@ pub fn assert_in_sync(dir: impl AsRef<Path>) {
         match export(dir) {
             Ok(written) => {
                 for path in written {
-                    eprintln!("herald: wrote {}", path.display());
+                    say(format_args!("herald: wrote {}", path.display()));
                 }
             }
             Err(e) => panic!(
@@ -176,32 +252,50 @@ pub fn assert_in_sync(dir: impl AsRef<Path>) {
                 dir.display()
             ),
         }
-    } else if let Err(out_of_sync) = check(dir) {
-        panic!("{out_of_sync}");
+    }
+    match check(dir) {
+        Ok(notes) => {
+            for note in notes {
+                say(format_args!("herald: {note}"));
+            }
+        }
+        Err(out_of_sync) => panic!("{out_of_sync}"),
     }
 }
 
-/// Writes a test that calls [`assert_in_sync`] on `schemas/` beside the crate's
-/// `Cargo.toml` (or on the directory given).
-///
-/// ```no_run
-/// // tests/schemas.rs
-/// herald::schemas_test!();
-/// ```
-#[macro_export]
-macro_rules! schemas_test {
-    () => {
-        $crate::schemas_test!(::core::concat!(
-            ::core::env!("CARGO_MANIFEST_DIR"),
-            "/schemas"
-        ));
-    };
-    ($dir:expr) => {
-        #[test]
-        fn herald_schemas_are_in_sync() {
-            $crate::schemas::assert_in_sync($dir);
+/// A line on the test process's stderr, past libtest's capture (which takes `eprintln!` from
+/// a passing test): what the update wrote and what the check accepted are worth seeing.
+fn say(line: fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(io::stderr(), "{line}");
+}
+
+/// A version whose file differs from the code in annotations only (`description`, `title`,
+/// `examples`, `deprecated`, `readOnly`, `writeOnly`, `$comment`): accepted without a new
+/// version, since it accepts the same data.
+#[derive(Debug)]
+pub struct Note {
+    pub event: &'static str,
+    pub version: u32,
+    pub path: PathBuf,
+    /// The engine's differences, one sentence each (empty when it compares none of them).
+    pub changes: Vec<String>,
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "event `{}` v{}: {} differs from the code in annotations only (no new version needed; {UPDATE_COMMAND} refreshes it)",
+            self.event,
+            self.version,
+            self.path.display()
+        )?;
+        for change in &self.changes {
+            write!(f, "\n    - {change}")?;
         }
-    };
+        Ok(())
+    }
 }
 
 /// Why the schema files do not match the code.
@@ -215,6 +309,8 @@ pub struct OutOfSync {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Problem {
+    /// No event type is linked into this binary: there is nothing to check.
+    NoEvents,
     /// A version that was never exported.
     Missing {
         event: &'static str,
@@ -231,6 +327,12 @@ pub enum Problem {
         /// What changed, one sentence each.
         changes: Vec<String>,
     },
+    /// A version file that no event type in this binary defines.
+    Unknown {
+        event: String,
+        version: u32,
+        path: PathBuf,
+    },
     /// Two types claim the same event name and version.
     Duplicate {
         event: &'static str,
@@ -243,9 +345,25 @@ pub enum Problem {
     },
 }
 
+/// `use my_app as _;` for the package under test (cargo sets `CARGO_PKG_NAME` when it runs a
+/// test), or a placeholder.
+fn link_line() -> String {
+    let krate = std::env::var("CARGO_PKG_NAME")
+        .map(|name| name.replace('-', "_"))
+        .unwrap_or_else(|_| "your_crate".to_owned());
+    format!("use {krate} as _;")
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Problem::NoEvents => write!(
+                f,
+                "no event type is linked into this test binary, so there is nothing to compare the files with. \
+                 An integration test (tests/*.rs) links its crate's library only when it names it: add `{}` \
+                 to the test file (the crate that defines the events), or write the test as `herald::schemas_test!();`, which does",
+                link_line()
+            ),
             Problem::Missing {
                 event,
                 version,
@@ -273,6 +391,18 @@ impl fmt::Display for Problem {
                 }
                 Ok(())
             }
+            Problem::Unknown {
+                event,
+                version,
+                path,
+            } => write!(
+                f,
+                "{} holds event `{event}` v{version}, which no type linked into this test derives: link the crate \
+                 that defines it (`{}`), or, if that version was never published, delete the file \
+                 (a published version stays, and so does its type, for the upcast)",
+                path.display(),
+                link_line()
+            ),
             Problem::Duplicate {
                 event,
                 version,
@@ -338,86 +468,34 @@ fn duplicates(events: &[&EventDescriptor]) -> Vec<Problem> {
         .collect()
 }
 
-/// Sentences that say what changed from `old` to `new`: the compatibility engine's
-/// differences, or where the documents differ when it finds none.
+/// What changed from the file (`old`) to the code (`new`), in the compatibility engine's
+/// words: the differences a BACKWARD check of the code against the file finds, as `herald
+/// schemas check` prints them (`TYPE_CHANGED at #/properties/total: ...`). One direction only,
+/// so each change is told once and the right way round.
 fn describe_changes(old: &Value, new: &Value) -> Vec<String> {
     let previous = [old.clone()];
-    let mut changes: Vec<String> = match herald_schema::check(
-        CompatibilityLevel::Full,
+    let changes: Vec<String> = match herald_schema::check(
+        CompatibilityLevel::Backward,
         Policy::Strict,
         new,
         &previous,
         &NoReferences,
     ) {
-        // FULL checks both directions, so a change can be reported twice (once per
-        // direction): the first sentence for each kind and path says it.
-        Ok(report) => {
-            let mut seen = std::collections::BTreeSet::new();
-            report
-                .differences
-                .iter()
-                .filter(|d| seen.insert((d.kind, d.path.clone())))
-                .map(|d| format!("{} at {}: {}", d.kind, d.path, d.message))
-                .collect()
-        }
+        Ok(report) => report
+            .differences
+            .iter()
+            .map(|d| format!("{} at {}: {}", d.kind, d.path, d.message))
+            .collect(),
         Err(e) => vec![format!("the compatibility check could not run: {e}")],
     };
-    if changes.is_empty() {
-        let mut places = Vec::new();
-        diff_paths(old, new, &mut String::new(), &mut places);
-        let shown: Vec<String> = places.iter().take(MAX_PLACES).cloned().collect();
-        let more = places.len().saturating_sub(MAX_PLACES);
-        let mut line = format!("the schema text differs: {}", shown.join("; "));
-        if more > 0 {
-            line.push_str(&format!("; and {more} more"));
-        }
-        changes.push(line);
+    if changes.is_empty() && !same_apart_from_annotations(old, new) {
+        return vec![
+            "the schema changed in a keyword the compatibility engine does not compare; compare the file with \
+             the code's schema (the update command rewrites it, and `git diff` shows the change)"
+                .to_owned(),
+        ];
     }
     changes
-}
-
-const MAX_PLACES: usize = 8;
-
-/// The JSON pointers where `old` and `new` differ, with the values when short.
-fn diff_paths(old: &Value, new: &Value, at: &mut String, out: &mut Vec<String>) {
-    match (old, new) {
-        (Value::Object(a), Value::Object(b)) => {
-            for (key, va) in a {
-                let len = at.len();
-                at.push('/');
-                at.push_str(&key.replace('~', "~0").replace('/', "~1"));
-                match b.get(key) {
-                    Some(vb) => diff_paths(va, vb, at, out),
-                    None => out.push(format!("{at} was removed")),
-                }
-                at.truncate(len);
-            }
-            for key in b.keys().filter(|k| !a.contains_key(*k)) {
-                out.push(format!(
-                    "{at}/{} was added",
-                    key.replace('~', "~0").replace('/', "~1")
-                ));
-            }
-        }
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
-            for (i, (va, vb)) in a.iter().zip(b).enumerate() {
-                let len = at.len();
-                at.push_str(&format!("/{i}"));
-                diff_paths(va, vb, at, out);
-                at.truncate(len);
-            }
-        }
-        _ if old == new => {}
-        _ => {
-            let (a, b) = (old.to_string(), new.to_string());
-            let place = if at.is_empty() { "/" } else { at.as_str() };
-            if a.len() + b.len() <= 120 {
-                out.push(format!("{place} was {a}, now {b}"));
-            } else {
-                out.push(format!("{place} changed"));
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -426,23 +504,15 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn diff_names_the_places_that_changed() {
-        let old = json!({"properties": {"a": {"type": "integer"}, "b": {"type": "string"}}, "required": ["a"]});
-        let new = json!({"properties": {"a": {"type": "string"}, "c": {"type": "string"}}, "required": ["a"]});
-        let mut out = Vec::new();
-        diff_paths(&old, &new, &mut String::new(), &mut out);
-        assert_eq!(
-            out,
-            [
-                "/properties/a/type was \"integer\", now \"string\"",
-                "/properties/b was removed",
-                "/properties/c was added",
-            ]
-        );
+    fn render_is_pretty_with_a_trailing_newline() {
+        assert_eq!(render(&json!({"a": 1})), "{\n  \"a\": 1\n}\n");
     }
 
     #[test]
-    fn render_is_pretty_with_a_trailing_newline() {
-        assert_eq!(render(&json!({"a": 1})), "{\n  \"a\": 1\n}\n");
+    fn version_files_are_spelled_as_the_cli_reads_them() {
+        assert_eq!(version_of("v12.json"), Some(12));
+        for not in ["v012.json", "v0.json", "v1.json.bak", "address.json", "v1"] {
+            assert_eq!(version_of(not), None, "{not}");
+        }
     }
 }

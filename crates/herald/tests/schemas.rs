@@ -101,11 +101,9 @@ fn a_struct_changed_without_a_version_bump_fails_naming_event_change_and_command
             "missing {expected:?} in:\n{message}"
         );
     }
-    // The change in words: the compatibility engine's difference, or where the text
-    // differs when the engine reports none.
+    // The change in the compatibility engine's words, from the file to the code.
     assert!(
-        message.contains("TYPE_CHANGED at #/properties/total_cents")
-            || message.contains("/properties/total_cents/type was \"string\", now \"integer\""),
+        message.contains("TYPE_CHANGED at #/properties/total_cents: field `total_cents` changed from string to integer"),
         "{message}"
     );
 
@@ -157,6 +155,41 @@ fn a_new_version_not_yet_exported_fails_with_the_command() {
     );
     // Only the missing version is reported.
     assert_eq!(error.problems.len(), 1);
+}
+
+#[test]
+fn a_version_no_type_derives_is_reported_and_other_documents_are_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    schemas::export(dir.path()).expect("exports");
+    std::fs::write(dir.path().join("invoice.issued/address.json"), "{}").expect("write");
+    schemas::check(dir.path()).expect("a $ref document is not a version");
+    std::fs::write(dir.path().join("invoice.issued/v3.json"), "{}").expect("write");
+    let error = schemas::check(dir.path()).expect_err("v3 is unknown");
+    assert!(
+        matches!(&error.problems[..], [Problem::Unknown { event, version: 3, .. }] if event == "invoice.issued"),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("which no type linked into this test derives"),
+        "{error}"
+    );
+}
+
+#[test]
+fn no_events_is_an_error_not_a_pass() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let error = schemas::check_events(dir.path(), &[]).expect_err("nothing to check");
+    assert!(
+        matches!(&error.problems[..], [Problem::NoEvents]),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("add `use herald as _;`"),
+        "{error}"
+    );
+    assert!(schemas::export_events(dir.path(), &[]).is_err());
 }
 
 #[test]

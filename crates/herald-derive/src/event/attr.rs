@@ -15,6 +15,7 @@ pub struct Container {
     pub version: Option<Set<LitInt>>,
     pub previous: Option<Set<Type>>,
     pub idempotency_key: Option<Set<Vec<Ident>>>,
+    pub content_model: Option<Set<LitStr>>,
 }
 
 /// The markers in the `#[event(...)]` attributes of one field.
@@ -25,7 +26,8 @@ pub struct FieldMarkers {
     pub idempotency_key: Option<Span>,
 }
 
-const CONTAINER_KEYS: &str = "`name`, `version`, `previous` or `idempotency_key = [...]`";
+const CONTAINER_KEYS: &str =
+    "`name`, `version`, `previous`, `idempotency_key = [...]` or `content_model`";
 const FIELD_KEYS: &str = "`aggregate_id`, `partition_key` or `idempotency_key`";
 
 pub fn container(attrs: &[Attribute], errors: &mut Errors) -> Container {
@@ -41,6 +43,14 @@ pub fn container(attrs: &[Attribute], errors: &mut Errors) -> Container {
             } else if meta.path.is_ident("previous") {
                 let ty: Type = meta.value()?.parse()?;
                 set_once(&mut c.previous, &meta, ty, errors);
+            } else if meta.path.is_ident("content_model") {
+                let lit: LitStr = meta.value()?.parse().map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        "`content_model` takes a string: \"closed\" (the default) or \"open\"",
+                    )
+                })?;
+                set_once(&mut c.content_model, &meta, lit, errors);
             } else if meta.path.is_ident("idempotency_key") {
                 if !meta.input.peek(Token![=]) {
                     return Err(meta.error(

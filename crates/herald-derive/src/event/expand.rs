@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::valid::Event;
+use super::valid::{ContentModel, Event};
 
 pub fn expand(e: &Event<'_>, herald: &TokenStream) -> TokenStream {
     let p = quote!(#herald::__private);
@@ -104,6 +104,16 @@ pub fn expand(e: &Event<'_>, herald: &TokenStream) -> TokenStream {
         }
     };
 
+    let model = match e.content_model {
+        ContentModel::Closed => quote!(Closed),
+        ContentModel::Open => quote!(Open),
+    };
+    let schema = quote! {
+        fn schema() -> #p::serde_json::Value {
+            #p::event_schema::<Self>(#p::ContentModel::#model)
+        }
+    };
+
     let type_name = ident.to_string();
     quote! {
         #[automatically_derived]
@@ -115,6 +125,7 @@ pub fn expand(e: &Event<'_>, herald: &TokenStream) -> TokenStream {
                 ::std::string::ToString::to_string(&self.#aggregate_id)
             }
 
+            #schema
             #partition_key
             #idempotency_key
             #upcast

@@ -15,6 +15,14 @@ pub struct Event<'a> {
     pub partition_key: Option<&'a Ident>,
     /// The fields the idempotency key is built from, if any.
     pub idempotency_key: Option<Vec<Ident>>,
+    pub content_model: ContentModel,
+}
+
+/// `#[event(content_model = ...)]`: what the schema says about members it does not name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentModel {
+    Closed,
+    Open,
 }
 
 pub fn validate(input: Input<'_>) -> syn::Result<Event<'_>> {
@@ -150,6 +158,23 @@ pub fn validate(input: Input<'_>) -> syn::Result<Event<'_>> {
         (None, None) => None,
     };
 
+    let content_model = match &attrs.content_model {
+        None => ContentModel::Closed,
+        Some(set) => match set.value.value().as_str() {
+            "closed" => ContentModel::Closed,
+            "open" => ContentModel::Open,
+            other => {
+                errors.spanned(
+                    &set.value,
+                    format!(
+                        "unknown content model {other:?}: expected \"closed\" (the default: adding an optional field is BACKWARD compatible) or \"open\" (removing a field is); a partially open model needs a schema for the members it does not name, which the derive cannot choose"
+                    ),
+                );
+                ContentModel::Closed
+            }
+        },
+    };
+
     errors.finish()?;
     match (name, version, aggregate_id) {
         (Some(name), Some(version), Some(aggregate_id)) => Ok(Event {
@@ -160,6 +185,7 @@ pub fn validate(input: Input<'_>) -> syn::Result<Event<'_>> {
             aggregate_id: aggregate_id.ident,
             partition_key: partition_key.map(|f| f.ident),
             idempotency_key,
+            content_model,
         }),
         // Each `None` above recorded an error, so `finish` returned it.
         _ => Err(syn::Error::new(

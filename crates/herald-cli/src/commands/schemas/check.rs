@@ -4,7 +4,8 @@
 //! against v1, v3 against v2, ...; every earlier version at a transitive level). With a
 //! baseline, the versions the baseline does not have are checked against the baseline's, and
 //! a version the baseline has must be there, unchanged: an edited or deleted published version
-//! is a break whatever the level.
+//! is a break whatever the level. Annotations (`description`, `title`, `examples`, ...) are not
+//! part of that comparison: rewording a doc comment needs no new version.
 //!
 //! Level and policy of an event: with `--against registry:` and no `--level`, the level the
 //! registry has configured for the subject; otherwise the event's entry in `herald.toml`, then
@@ -304,7 +305,9 @@ fn against_baseline(
                     ),
                     breaking: true,
                 }),
-                Some(now) if now.value != published.value => {
+                // Annotations (descriptions, titles, examples) may change in place: the
+                // version still accepts the same data.
+                Some(now) if !herald_schema::same_apart_from_annotations(&now.value, &published.value) => {
                     let next = old.versions.keys().chain(cur.versions.keys()).max().copied().unwrap_or(*v) + 1;
                     outcome.findings.push(Finding {
                         file: now.file.clone(),
