@@ -18,6 +18,7 @@ use herald_schema::{CompatibilityLevel, Policy};
 
 pub mod auth;
 pub mod canonical;
+pub mod checks;
 pub mod client;
 mod compatibility;
 mod config;
@@ -55,6 +56,11 @@ pub struct Settings {
     pub incompatible_error_code: u32,
     /// API keys and users; `None` serves anonymously.
     pub auth: Option<Arc<auth::Credentials>>,
+    /// A compatibility check (or schema validation) that takes longer fails with 50002.
+    pub check_timeout: Duration,
+    /// Checks run at once on the blocking pool; more wait for a free slot (within their
+    /// deadline). Keep it below the runtime's blocking threads.
+    pub max_concurrent_checks: usize,
 }
 
 impl Default for Settings {
@@ -67,6 +73,8 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             incompatible_error_code: 409,
             auth: None,
+            check_timeout: Duration::from_secs(10),
+            max_concurrent_checks: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 }
@@ -76,12 +84,18 @@ impl Default for Settings {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub settings: Arc<Settings>,
+    /// Where checks run, and how many are running.
+    pub checks: Arc<checks::Checks>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
         Self {
             store,
+            checks: Arc::new(checks::Checks::new(
+                settings.max_concurrent_checks,
+                settings.check_timeout,
+            )),
             settings: Arc::new(settings),
         }
     }
