@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # herald-registry throughput and latency with wrk on loopback, for the PostgreSQL and SQLite
 # stores, next to a trivial axum endpoint served the same way (the machine's ceiling).
+# The compatibility check is measured twice: re-posting one schema (answered from the cache
+# of passed checks after the first request) and with a schema that differs on every request.
+# GET latency while large transitive checks run: `cargo bench -p herald-registry --bench
+# check_load` (see bench/check_load.rs).
 #
 # Usage: crates/herald-registry/bench/run.sh [seconds per run, default 8]
 # Needs wrk (apt-get install -y wrk) and PostgreSQL on 127.0.0.1:5432 (scripts/services).
@@ -37,6 +41,7 @@ wait_up() {
 # (each request adds a different property; the check itself is measured separately).
 schema='{"$schema":"http://json-schema.org/draft-07/schema#","title":"OrderCreated","type":"object","properties":{"order_id":{"type":"string"},"customer_id":{"type":"string"},"amount":{"type":"number","minimum":0},"currency":{"type":"string","enum":["EUR","USD","GBP"]},"created_at":{"type":"string","format":"date-time"},"lines":{"type":"array","items":{"type":"object","properties":{"sku":{"type":"string"},"qty":{"type":"integer"}},"required":["sku","qty"]}},"note":{"type":"string"},"channel":{"type":"string"},"priority":{"type":"integer"},"gift":{"type":"boolean"}},"required":["order_id","customer_id","amount"]}'
 body=$(python3 -c 'import json,sys; print(json.dumps({"schemaType":"JSON","schema":sys.argv[1]}))' "$schema")
+export BENCH_SCHEMA=$schema # check_fresh.lua varies it per request
 
 printf '%-10s %-22s %5s %12s %10s %10s %8s\n' store endpoint conns req/s p50 p99 errors
 row() { # store endpoint conns url [lua] [BENCH_BODY]
@@ -71,7 +76,10 @@ for store in postgres sqlite; do
   for c in 1 64; do
     row "$store" "GET /schemas/ids/{id}" "$c" "$base/schemas/ids/$id"
     row "$store" "lookup" "$c" "$base/subjects/bench" post.lua "$body"
-    row "$store" "compatibility check" "$c" "$base/compatibility/subjects/bench/versions/latest" post.lua "$body"
+    # The same schema every time: after the first request, the cache of passed checks answers.
+    row "$store" "compat check (cached)" "$c" "$base/compatibility/subjects/bench/versions/latest" post.lua "$body"
+    # A schema that differs on every request (its description): each one is really checked.
+    row "$store" "compat check (fresh)" "$c" "$base/compatibility/subjects/bench/versions/latest" check_fresh.lua
     row "$store" "register new version" "$c" "$base" register.lua
   done
 done

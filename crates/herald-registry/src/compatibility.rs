@@ -11,7 +11,8 @@ use herald_schema::{CompatibilityLevel, Policy, ReferenceResolver};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::canonical;
+use crate::canonical::{self, Reference};
+use crate::checks::Deadline;
 use crate::error::{Error, Result};
 use crate::extract::{Body, Q, Vnd, check_subject, parse_version};
 use crate::store::{ParsedVersion, RefMap, VersionRecord, VersionSel};
@@ -97,30 +98,86 @@ fn base_level(level: CompatibilityLevel) -> CompatibilityLevel {
     }
 }
 
-/// The versions a check at `level` reads, parsed: every one for transitive levels, the
-/// newest otherwise.
-pub(crate) fn parse_needed(
-    level: CompatibilityLevel,
-    previous: &[VersionRecord],
-) -> Result<Vec<Arc<ParsedVersion>>> {
-    let count = usize::try_from(versions_needed(level))
-        .unwrap_or(usize::MAX)
-        .min(previous.len());
-    previous[..count]
-        .iter()
-        .map(|v| ParsedVersion::parse(v.clone()).map(Arc::new))
-        .collect()
+/// The versions a check compares against, newest first: parsed already (from the cache) or as
+/// stored (parsed on the blocking pool).
+#[derive(Debug)]
+pub(crate) enum Against {
+    Parsed(Vec<Arc<ParsedVersion>>),
+    Stored(Vec<VersionRecord>),
+}
+
+impl Against {
+    fn records(&self) -> Vec<&VersionRecord> {
+        match self {
+            Against::Parsed(v) => v.iter().map(|p| &p.record).collect(),
+            Against::Stored(v) => v.iter().collect(),
+        }
+    }
+
+    /// (version, schema id) of each, as a registration's transaction confirms them.
+    pub(crate) fn ids(&self) -> Vec<(i32, i64)> {
+        self.records()
+            .iter()
+            .map(|r| (r.version, r.schema.id))
+            .collect()
+    }
+
+    /// Whether one of them holds exactly this canonical text and these references (then a
+    /// registration of it is idempotent and needs no check).
+    pub(crate) fn holds(&self, text: &str, references: &[Reference]) -> bool {
+        self.records()
+            .iter()
+            .any(|r| r.schema.schema == text && r.schema.references == references)
+    }
+
+    fn parse(self) -> Result<Vec<Arc<ParsedVersion>>> {
+        match self {
+            Against::Parsed(v) => Ok(v),
+            Against::Stored(v) => v
+                .into_iter()
+                .map(|r| ParsedVersion::parse(r).map(Arc::new))
+                .collect(),
+        }
+    }
+}
+
+/// Checks `new` (referencing `references`) against `against` at `eff`'s level, on the
+/// blocking pool under the check deadline: `None` when compatible, else the messages.
+pub(crate) async fn run_check(
+    state: &AppState,
+    eff: Effective,
+    new: Arc<Value>,
+    references: &[Reference],
+    against: Against,
+) -> Result<Option<Vec<String>>> {
+    if eff.level == CompatibilityLevel::None || against.records().is_empty() {
+        return Ok(None);
+    }
+    let mut refs = references.to_vec();
+    for r in against.records() {
+        refs.extend(r.schema.references.iter().cloned());
+    }
+    let refs = state.store.resolve_references(&refs).await?;
+    state
+        .checks
+        .run(move |deadline| {
+            let previous = against.parse()?;
+            check_against(eff.level, eff.policy, &new, &previous, &refs, deadline)
+        })
+        .await
 }
 
 /// Checks `new` against `previous` (newest first; every one for transitive levels, the first
 /// otherwise). `Ok(None)`: compatible. `Ok(Some(messages))`: incompatible, with Confluent-style
-/// messages naming the first version that fails.
-pub(crate) fn check_against(
+/// messages naming the first version that fails. Gives up between two versions once
+/// `deadline` has passed.
+fn check_against(
     level: CompatibilityLevel,
     policy: Policy,
     new: &Value,
     previous: &[Arc<ParsedVersion>],
     refs: &RefMap,
+    deadline: Deadline,
 ) -> Result<Option<Vec<String>>> {
     if level == CompatibilityLevel::None || previous.is_empty() {
         return Ok(None);
@@ -132,6 +189,7 @@ pub(crate) fn check_against(
     };
     let resolver = MapResolver(refs);
     for parsed in &previous[..count] {
+        deadline.check()?;
         let prev = &parsed.record;
         let report = herald_schema::check(
             base_level(level),
@@ -183,21 +241,23 @@ pub struct CheckQuery {
 /// Passes remembered per subject before the set starts over.
 const PASSED_PER_SUBJECT: usize = 64;
 
-/// Checks the request's schema against `previous`: `None` when compatible, else the messages.
+/// Checks the request's schema against `against`: `None` when compatible, else the messages.
 async fn evaluate(
     state: &AppState,
     req: &RegisterRequest,
     normalize: bool,
-    previous: &[Arc<ParsedVersion>],
+    against: Against,
     eff: Effective,
 ) -> Result<Option<Vec<String>>> {
     let prepared = prepare_request(state, req, normalize, true).await?;
-    let mut refs = prepared.references.clone();
-    for p in previous {
-        refs.extend(p.record.schema.references.iter().cloned());
-    }
-    let refs = state.store.resolve_references(&refs).await?;
-    check_against(eff.level, eff.policy, &prepared.value, previous, &refs)
+    run_check(
+        state,
+        eff,
+        Arc::new(prepared.value),
+        &prepared.references,
+        against,
+    )
+    .await
 }
 
 fn answer(outcome: Option<Vec<String>>, q: &CheckQuery) -> Vnd<CompatibilityResponse> {
@@ -214,11 +274,11 @@ async fn respond(
     state: &AppState,
     req: RegisterRequest,
     q: CheckQuery,
-    previous: Vec<Arc<ParsedVersion>>,
+    against: Against,
     eff: Effective,
 ) -> Result<Vnd<CompatibilityResponse>> {
     let normalize = q.normalize.unwrap_or(eff.normalize);
-    let outcome = evaluate(state, &req, normalize, &previous, eff).await?;
+    let outcome = evaluate(state, &req, normalize, against, eff).await?;
     Ok(answer(outcome, &q))
 }
 
@@ -241,13 +301,13 @@ async fn check_latest(
             Some(version) => {
                 Err(crate::subjects::missing_version(state, subject, version, false).await)
             }
-            None => respond(state, req, q, Vec::new(), eff).await,
+            None => respond(state, req, q, Against::Parsed(Vec::new()), eff).await,
         };
     };
     // A reference names a version, not its content, which a permanent delete and a new
     // registration can change: such checks are not remembered.
     if req.references.as_ref().is_some_and(|r| !r.is_empty()) {
-        return respond(state, req, q, vec![latest], eff).await;
+        return respond(state, req, q, Against::Parsed(vec![latest]), eff).await;
     }
     let normalize = q.normalize.unwrap_or(eff.normalize);
     // The hash says which content this is (type errors first, as `evaluate` would give them).
@@ -257,7 +317,7 @@ async fn check_latest(
     if passed.read(subject, |set| set.contains(&key)) == Some(true) {
         return Ok(answer(None, &q));
     }
-    let outcome = evaluate(state, &req, normalize, &[latest], eff).await?;
+    let outcome = evaluate(state, &req, normalize, Against::Parsed(vec![latest]), eff).await?;
     if outcome.is_none() {
         passed.update(ticket, subject.to_owned(), |set| {
             let set = set.get_or_insert_with(HashSet::new);
@@ -282,13 +342,13 @@ pub(crate) async fn check_all(
 ) -> Result<Vnd<CompatibilityResponse>> {
     check_subject(&subject)?;
     let eff = effective(&state, &subject).await?;
-    let previous = match versions_needed(eff.level) {
-        0 => Vec::new(),
+    let against = match versions_needed(eff.level) {
+        0 => Against::Parsed(Vec::new()),
         // The common case, answered from the caches.
         1 => return check_latest(&state, &subject, req, q, eff, None).await,
-        n => parse_needed(eff.level, &state.store.live_versions(&subject, n).await?)?,
+        n => Against::Stored(state.store.live_versions(&subject, n).await?),
     };
-    respond(&state, req, q, previous, eff).await
+    respond(&state, req, q, against, eff).await
 }
 
 /// Checks the schema against one version, with the subject's level.
@@ -314,12 +374,5 @@ pub(crate) async fn check_one(
     let Some(target) = state.store.version(&subject, sel, false).await? else {
         return Err(crate::subjects::missing_version(&state, &subject, &version, false).await);
     };
-    respond(
-        &state,
-        req,
-        q,
-        vec![Arc::new(ParsedVersion::parse(target)?)],
-        eff,
-    )
-    .await
+    respond(&state, req, q, Against::Stored(vec![target]), eff).await
 }

@@ -23,6 +23,7 @@ use herald_schema::{CompatibilityLevel, Policy};
 
 pub mod auth;
 pub mod canonical;
+pub mod checks;
 pub mod client;
 mod compatibility;
 mod config;
@@ -70,6 +71,11 @@ pub struct Settings {
     pub public_openapi: bool,
     /// Failed logins allowed per client address.
     pub login_limit: login_limit::LoginLimitSettings,
+    /// A compatibility check (or schema validation) that takes longer fails with 50002.
+    pub check_timeout: Duration,
+    /// Checks run at once on the blocking pool; more wait for a free slot (within their
+    /// deadline). Keep it below the runtime's blocking threads.
+    pub max_concurrent_checks: usize,
 }
 
 impl Default for Settings {
@@ -85,6 +91,8 @@ impl Default for Settings {
             public_metrics: false,
             public_openapi: false,
             login_limit: login_limit::LoginLimitSettings::default(),
+            check_timeout: Duration::from_secs(10),
+            max_concurrent_checks: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 }
@@ -96,6 +104,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Failed logins by client address.
     pub(crate) logins: Arc<login_limit::LoginLimit>,
+    /// Where checks run, and how many are running.
+    pub checks: Arc<checks::Checks>,
 }
 
 impl AppState {
@@ -103,6 +113,10 @@ impl AppState {
         Self {
             store,
             logins: Arc::new(login_limit::LoginLimit::new(settings.login_limit)),
+            checks: Arc::new(checks::Checks::new(
+                settings.max_concurrent_checks,
+                settings.check_timeout,
+            )),
             settings: Arc::new(settings),
         }
     }

@@ -6,13 +6,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
 use crate::AppState;
 use crate::auth::{Caller, Role};
 use crate::canonical::{self, Identity, Prepared, Reference};
-use crate::compatibility::{check_against, effective, parse_needed, versions_needed};
+use crate::compatibility::{Against, effective, run_check, versions_needed};
 use crate::error::{Error, Result};
 use crate::extract::{Body, Q, Vnd, check_subject, paginate, parse_version, raw_json};
-use crate::store::{ImportIds, NewSchema, VersionRecord, VersionSel};
+use crate::store::{ImportIds, NewSchema, Precheck, VersionRecord, VersionSel};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -195,13 +197,13 @@ pub(crate) async fn prepare_request(
     validate: bool,
 ) -> Result<Prepared> {
     let refs = request_references(state, req).await?;
-    canonical::prepare(
-        &req.schema,
-        refs,
-        normalize,
-        validate,
-        state.settings.limits,
-    )
+    let schema = req.schema.clone();
+    let limits = state.settings.limits;
+    // Validating a large schema is CPU work like a check: off the async workers.
+    state
+        .checks
+        .run(move |_| canonical::prepare(&schema, refs, normalize, validate, limits))
+        .await
 }
 
 /// The content hash of a request's schema (for a lookup: not validated).
@@ -276,9 +278,7 @@ pub(crate) async fn effective_mode(state: &AppState, subject: &str) -> Result<St
 async fn ensure_writable(state: &AppState, subject: &str) -> Result<String> {
     let mode = effective_mode(state, subject).await?;
     if mode.starts_with("READONLY") {
-        return Err(Error::OperationNotPermitted(format!(
-            "Subject {subject} is in read-only mode"
-        )));
+        return Err(crate::store::read_only(subject));
     }
     Ok(mode)
 }
@@ -405,11 +405,96 @@ pub(crate) async fn register(
 ) -> Result<Vnd<RegisterResponse>> {
     check_subject(&subject)?;
     refuse_unstored(&req)?;
-    let mode = ensure_writable(&state, &subject).await?;
+    // The cached mode refuses early; the transaction reads it again.
+    let mut mode = ensure_writable(&state, &subject).await?;
     let eff = effective(&state, &subject).await?;
     let prepared =
         prepare_request(&state, &req, q.normalize.unwrap_or(eff.normalize), true).await?;
-    let import = if mode == "IMPORT" {
+    let new = NewSchema {
+        text: prepared.text,
+        hash: prepared.hash,
+        references: prepared.references,
+    };
+    let value = Arc::new(prepared.value);
+    // The check runs before the transaction, which confirms the mode and versions it read
+    // are still those in force; when they are not, it runs again on fresh reads. Each round
+    // that has to go again saw another write to the subject commit.
+    let mut fresh = false;
+    loop {
+        if fresh {
+            mode = mode_uncached(&state, &subject).await?;
+        }
+        let import = import_ids(&state, &subject, &mode, &req, &new.hash).await?;
+        if let Some(known) = state.store.registered(&subject, &new.hash, import) {
+            return Ok(Vnd(RegisterResponse { id: known?.id }));
+        }
+        let previous = if import.is_some() {
+            0
+        } else {
+            versions_needed(eff.level)
+        };
+        let against = match previous {
+            0 => Against::Parsed(Vec::new()),
+            1 if !fresh => {
+                Against::Parsed(state.store.latest(&subject).await?.into_iter().collect())
+            }
+            n => Against::Stored(state.store.live_versions(&subject, n).await?),
+        };
+        let ids = against.ids();
+        // Already a live version: the transaction answers with it, whatever a check would say.
+        let verdict = if against.holds(&new.text, &new.references) {
+            Ok(())
+        } else {
+            match run_check(&state, eff, value.clone(), &new.references, against).await {
+                Ok(None) => Ok(()),
+                Ok(Some(messages)) => Err(Error::Incompatible {
+                    code: state.settings.incompatible_error_code,
+                    message: format!(
+                        "Schema being registered is incompatible with an earlier schema for subject \"{subject}\", details: [{}]",
+                        messages.join(", ")
+                    ),
+                }),
+                Err(e) => Err(e),
+            }
+        };
+        let pre = Precheck {
+            import,
+            previous,
+            against: ids,
+            verdict,
+        };
+        if let Some(registered) = state.store.register(&subject, &new, pre).await? {
+            if registered.created {
+                metrics::counter!("herald_registry_schemas_registered_total").increment(1);
+            }
+            return Ok(Vnd(RegisterResponse { id: registered.id }));
+        }
+        fresh = true;
+    }
+}
+
+/// The mode in force for a subject, read from the database.
+async fn mode_uncached(state: &AppState, subject: &str) -> Result<String> {
+    Ok(match state.store.mode_uncached(Some(subject)).await? {
+        Some(m) => m,
+        None => state
+            .store
+            .mode_uncached(None)
+            .await?
+            .unwrap_or_else(|| "READWRITE".to_owned()),
+    })
+}
+
+/// The ids a registration keeps in IMPORT `mode` (which must give the id); outside it, `None`
+/// (and an id given must be the one the content already has).
+async fn import_ids(
+    state: &AppState,
+    subject: &str,
+    mode: &str,
+    req: &RegisterRequest,
+    hash: &str,
+) -> Result<Option<ImportIds>> {
+    if mode == "IMPORT" {
         let Some(id) = req.id else {
             return Err(Error::OperationNotPermitted(format!(
                 "Subject {subject} is in IMPORT mode: the request must give the schema id"
@@ -425,58 +510,19 @@ pub(crate) async fn register(
         {
             return Err(Error::InvalidVersion(v.to_string()));
         }
-        Some(ImportIds {
+        return Ok(Some(ImportIds {
             id,
             version: req.version,
-        })
-    } else {
-        if let Some(id) = req.id {
-            // Allowed only when it is the id this content already has.
-            if state.store.schema_id_by_hash(&prepared.hash).await? != Some(id) {
-                return Err(Error::OperationNotPermitted(format!(
-                    "Subject {subject} is not in import mode"
-                )));
-            }
-        }
-        None
-    };
-    let new = NewSchema {
-        text: prepared.text.clone(),
-        hash: prepared.hash.clone(),
-        references: prepared.references.clone(),
-    };
-    let code = state.settings.incompatible_error_code;
-    let value = prepared.value;
-    let subj = subject.clone();
-    let check = move |previous: &[VersionRecord], refs: &crate::store::RefMap| -> Result<()> {
-        if import.is_some() {
-            return Ok(());
-        }
-        let previous = parse_needed(eff.level, previous)?;
-        match check_against(eff.level, eff.policy, &value, &previous, refs)? {
-            None => Ok(()),
-            Some(messages) => Err(Error::Incompatible {
-                code,
-                message: format!(
-                    "Schema being registered is incompatible with an earlier schema for subject \"{subj}\", details: [{}]",
-                    messages.join(", ")
-                ),
-            }),
-        }
-    };
-    let previous = if import.is_some() {
-        0
-    } else {
-        versions_needed(eff.level)
-    };
-    let registered = state
-        .store
-        .register(&subject, &new, import, previous, &check)
-        .await?;
-    if registered.created {
-        metrics::counter!("herald_registry_schemas_registered_total").increment(1);
+        }));
     }
-    Ok(Vnd(RegisterResponse { id: registered.id }))
+    if let Some(id) = req.id
+        && state.store.schema_id_by_hash(hash).await? != Some(id)
+    {
+        return Err(Error::OperationNotPermitted(format!(
+            "Subject {subject} is not in import mode"
+        )));
+    }
+    Ok(None)
 }
 
 /// Is this schema registered under the subject? Returns the version holding it.

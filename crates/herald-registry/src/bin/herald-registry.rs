@@ -99,6 +99,12 @@ struct Args {
         default_value_t = 409
     )]
     incompatible_error_code: u32,
+    /// Seconds a compatibility check (or schema validation) may take before it fails with 50002.
+    #[arg(long, env = "HERALD_REGISTRY_CHECK_TIMEOUT", default_value_t = 10.0)]
+    check_timeout: f64,
+    /// Checks run at once (on tokio's blocking pool; at most 500); default: the number of CPUs.
+    #[arg(long, env = "HERALD_REGISTRY_MAX_CONCURRENT_CHECKS")]
+    max_concurrent_checks: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -177,6 +183,16 @@ async fn main() -> anyhow::Result<()> {
     if !matches!(args.incompatible_error_code, 409 | 40901) {
         bail!("--incompatible-error-code must be 409 or 40901");
     }
+    // Below tokio's 512 blocking threads, so blocking work other than checks always has room.
+    let max_concurrent_checks = args
+        .max_concurrent_checks
+        .unwrap_or(Settings::default().max_concurrent_checks);
+    if !(1..=500).contains(&max_concurrent_checks) {
+        bail!("--max-concurrent-checks must be between 1 and 500");
+    }
+    if !(args.check_timeout.is_finite() && args.check_timeout > 0.0) {
+        bail!("--check-timeout must be a positive number of seconds");
+    }
     let settings = Settings {
         default_compatibility: args
             .default_compatibility
@@ -200,6 +216,8 @@ async fn main() -> anyhow::Result<()> {
             failures: args.max_login_failures,
             per: Duration::from_secs(args.login_failure_window),
         },
+        check_timeout: Duration::from_secs_f64(args.check_timeout),
+        max_concurrent_checks,
     };
     let options = ServeOptions {
         listen: args.listen,

@@ -90,9 +90,55 @@ pub struct Registered {
 /// Referenced schemas by reference name (and `$id`), for the compatibility engine.
 pub type RefMap = HashMap<String, Value>;
 
-/// The compatibility check run inside the registration transaction, with the subject's
-/// live versions (newest first) and every schema they and the new schema reference.
-pub type CompatCheck<'a> = &'a (dyn Fn(&[VersionRecord], &RefMap) -> Result<()> + Send + Sync);
+/// What a registration decided before its transaction, for the transaction to confirm under
+/// the subject's lock: the compatibility check runs outside it (on the blocking pool), and is
+/// only valid if the mode and the live versions it read are still those in force.
+#[derive(Debug)]
+pub struct Precheck {
+    /// Ids the client gave in IMPORT mode; `None`: prepared for a READWRITE subject.
+    pub import: Option<ImportIds>,
+    /// How many of the newest live versions the check read: 0 (none), 1 (the latest) or
+    /// `i64::MAX` (all).
+    pub previous: i64,
+    /// Those versions as (version, schema id), newest first.
+    pub against: Vec<(i32, i64)>,
+    /// Compatible, or the error to answer.
+    pub verdict: Result<()>,
+}
+
+impl Precheck {
+    /// Under the subject's lock, with the mode in force there (`None`: READWRITE): the
+    /// refusal of a READONLY mode, `Ok(false)` when the request was prepared for another mode
+    /// (IMPORT or not; prepare it again), else `Ok(true)`.
+    pub(crate) fn confirm_mode(&self, subject: &str, mode: Option<&str>) -> Result<bool> {
+        let mode = mode.unwrap_or("READWRITE");
+        if mode.starts_with("READONLY") {
+            return Err(read_only(subject));
+        }
+        Ok((mode == "IMPORT") == self.import.is_some())
+    }
+
+    /// Under the subject's lock, with the live versions read there: `Ok(false)` when they are
+    /// not those checked (check again), else the verdict.
+    pub(crate) fn confirm_versions(&mut self, live: &[(i32, i64)]) -> Result<bool> {
+        if live != self.against {
+            return Ok(false);
+        }
+        std::mem::replace(&mut self.verdict, Ok(())).map(|()| true)
+    }
+}
+
+/// The 42205 of a write to a subject in READONLY (or READONLY_OVERRIDE) mode.
+pub(crate) fn read_only(subject: &str) -> Error {
+    Error::OperationNotPermitted(format!("Subject {subject} is in read-only mode"))
+}
+
+/// The mode in force for `subject` from the rows of `mode` for it and for the global scope
+/// (`""`).
+pub(crate) fn mode_in_force(subject: &str, rows: Vec<(String, String)>) -> Option<String> {
+    let (own, global): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(s, _)| s == subject);
+    own.into_iter().chain(global).map(|(_, m)| m).next()
+}
 
 /// Compatibility configuration of the server or of one subject (unset fields inherit).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -119,18 +165,17 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     fn caches(&self) -> &Caches;
     async fn health(&self) -> Result<()>;
 
-    /// Registers `new` under `subject`: idempotent when it already is a live version;
-    /// otherwise runs `check` under the subject's lock on the `previous` newest live versions
-    /// (0 for none, 1 for the latest, `i64::MAX` for all), then assigns (or, on import, keeps)
-    /// the global id and the next version.
+    /// Registers `new` under `subject`. In one transaction, under the subject's lock: refuses
+    /// a READONLY mode; is idempotent when `new` already is a live version; otherwise confirms
+    /// `pre` ([`Precheck::confirm`]: `Ok(None)` when what it read changed, to check again) and
+    /// assigns (or, on import, keeps) the global id and the next version. A mode switch
+    /// waits for the registrations in flight, which see it once it committed.
     async fn register_uncached(
         &self,
         subject: &str,
         new: &NewSchema,
-        import: Option<ImportIds>,
-        previous: i64,
-        check: CompatCheck<'_>,
-    ) -> Result<Registered>;
+        pre: Precheck,
+    ) -> Result<Option<Registered>>;
 
     async fn schema_by_id_uncached(&self, id: i64) -> Result<Option<SchemaRecord>>;
     async fn schema_id_by_hash(&self, hash: &str) -> Result<Option<i64>>;
@@ -195,39 +240,50 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         Ok(Some(rec))
     }
 
+    /// The registration of `hash` under `subject` when the cache knows it is a live version
+    /// already (the answer to an import with another id being 42207).
+    fn registered(
+        &self,
+        subject: &str,
+        hash: &str,
+        import: Option<ImportIds>,
+    ) -> Option<Result<Registered>> {
+        let live = self
+            .caches()
+            .lookups
+            .read(subject, |m| m.get(hash).copied())
+            .flatten()?;
+        if let Some(imp) = import
+            && imp.id != live.id
+        {
+            return Some(Err(already_registered(live.id, imp.id)));
+        }
+        Some(Ok(Registered {
+            id: live.id,
+            version: live.version,
+            ts: live.ts,
+            created: false,
+        }))
+    }
+
     /// [`Store::register_uncached`], answered from the cache when the schema is known to be a
     /// live version of the subject already.
     async fn register(
         &self,
         subject: &str,
         new: &NewSchema,
-        import: Option<ImportIds>,
-        previous: i64,
-        check: CompatCheck<'_>,
-    ) -> Result<Registered> {
-        let lookups = &self.caches().lookups;
-        if let Some(live) = lookups
-            .read(subject, |m| m.get(&new.hash).copied())
-            .flatten()
-        {
-            if let Some(imp) = import
-                && imp.id != live.id
-            {
-                return Err(already_registered(live.id, imp.id));
-            }
-            return Ok(Registered {
-                id: live.id,
-                version: live.version,
-                ts: live.ts,
-                created: false,
-            });
+        pre: Precheck,
+    ) -> Result<Option<Registered>> {
+        if let Some(known) = self.registered(subject, &new.hash, pre.import) {
+            return known.map(Some);
         }
+        let lookups = &self.caches().lookups;
         let ticket = lookups.ticket();
-        let reg = self
-            .register_uncached(subject, new, import, previous, check)
-            .await?;
+        let reg = self.register_uncached(subject, new, pre).await?;
         // A new version invalidated the subject (and `ticket`); an existing one is cached.
-        if !reg.created {
+        if let Some(reg) = reg
+            && !reg.created
+        {
             let live = LiveVersion {
                 id: reg.id,
                 version: reg.version,

@@ -34,6 +34,9 @@ pub struct PgStore {
     caches: Arc<Caches>,
 }
 
+/// The advisory lock key of the mode of subject `$1` (`''`: the global mode).
+const MODE_LOCK: &str = "hashtextextended('herald-registry mode ' || $1, 0)";
+
 const SCHEMA_COLS: &str = "s.id, s.schema_type, s.schema, s.refs";
 const VERSION_COLS: &str =
     "sv.subject, sv.version, sv.deleted, sv.created_at, s.id, s.schema_type, s.schema, s.refs";
@@ -124,6 +127,64 @@ impl PgStore {
             Some(r) => Some(r.try_get(0)?),
             None => None,
         })
+    }
+
+    /// The lock on the mode of `subject` (or the global one) a mode switch takes; held until
+    /// the transaction ends.
+    async fn lock_mode(conn: &mut PgConnection, subject: Option<&str>) -> Result<()> {
+        sqlx::query(&format!("SELECT pg_advisory_xact_lock({MODE_LOCK})"))
+            .bind(key(subject))
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// A registration takes the locks on its subject's mode and the global one shared: a mode
+    /// switch waits for the registrations in flight, and those after it read the new mode.
+    async fn share_modes(conn: &mut PgConnection, subject: &str) -> Result<()> {
+        let global = MODE_LOCK.replace("$1", "''");
+        sqlx::query(&format!(
+            "SELECT pg_advisory_xact_lock_shared({global}), pg_advisory_xact_lock_shared({MODE_LOCK})"
+        ))
+        .bind(subject)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    /// The mode in force for `subject`, read in the transaction.
+    async fn mode_conn(conn: &mut PgConnection, subject: &str) -> Result<Option<String>> {
+        let rows = sqlx::query("SELECT subject, mode FROM mode WHERE subject = $1 OR subject = ''")
+            .bind(subject)
+            .fetch_all(&mut *conn)
+            .await?;
+        let rows = rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(mode_in_force(subject, rows))
+    }
+
+    /// (version, schema id) of the `limit` newest live versions, newest first.
+    async fn live_ids_conn(
+        conn: &mut PgConnection,
+        subject: &str,
+        limit: i64,
+    ) -> Result<Vec<(i32, i64)>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "SELECT version, schema_id FROM subject_versions \
+             WHERE subject = $1 AND NOT deleted ORDER BY version DESC LIMIT $2",
+        )
+        .bind(subject)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     async fn live_versions_conn(
@@ -299,16 +360,19 @@ impl Store for PgStore {
         &self,
         subject: &str,
         new: &NewSchema,
-        import: Option<ImportIds>,
-        previous: i64,
-        check: CompatCheck<'_>,
-    ) -> Result<Registered> {
+        mut pre: Precheck,
+    ) -> Result<Option<Registered>> {
         let mut tx = self.pool.begin().await?;
+        Self::share_modes(&mut tx, subject).await?;
         sqlx::query("INSERT INTO subjects (subject) VALUES ($1) ON CONFLICT (subject) DO NOTHING")
             .bind(subject)
             .execute(&mut *tx)
             .await?;
         let latest = Self::lock_subject(&mut tx, subject).await?.unwrap_or(0);
+        let mode = Self::mode_conn(&mut tx, subject).await?;
+        if !pre.confirm_mode(subject, mode.as_deref())? {
+            return Ok(None);
+        }
 
         // Idempotent: the same schema already a live version of this subject.
         let existing = sqlx::query(
@@ -322,31 +386,25 @@ impl Store for PgStore {
         if let Some(row) = existing {
             let (version, id, ts): (i32, i64, i64) =
                 (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-            if let Some(imp) = import
+            if let Some(imp) = pre.import
                 && imp.id != id
             {
                 return Err(already_registered(id, imp.id));
             }
             tx.commit().await?;
-            return Ok(Registered {
+            return Ok(Some(Registered {
                 id,
                 version,
                 ts,
                 created: false,
-            });
+            }));
         }
 
-        let previous = if previous > 0 {
-            Self::live_versions_conn(&mut tx, subject, previous).await?
-        } else {
-            Vec::new()
-        };
-        let mut all_refs: Vec<Reference> = new.references.clone();
-        for p in &previous {
-            all_refs.extend(p.schema.references.iter().cloned());
+        let live = Self::live_ids_conn(&mut tx, subject, pre.previous).await?;
+        if !pre.confirm_versions(&live)? {
+            return Ok(None);
         }
-        let refs = Self::resolve_conn(&mut tx, &all_refs).await?;
-        check(&previous, &refs)?;
+        let import = pre.import;
 
         let by_hash: Option<i64> = sqlx::query("SELECT id FROM schemas WHERE hash = $1")
             .bind(&new.hash)
@@ -455,12 +513,12 @@ impl Store for PgStore {
         .await?;
         self.finish(tx, &[Change::Subject(subject.to_owned())])
             .await?;
-        Ok(Registered {
+        Ok(Some(Registered {
             id,
             version,
             ts: now,
             created: true,
-        })
+        }))
     }
 
     async fn schema_by_id_uncached(&self, id: i64) -> Result<Option<SchemaRecord>> {
@@ -810,6 +868,7 @@ impl Store for PgStore {
 
     async fn set_mode(&self, subject: Option<&str>, mode: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        Self::lock_mode(&mut tx, subject).await?;
         sqlx::query(
             "INSERT INTO mode (subject, mode) VALUES ($1, $2) \
              ON CONFLICT (subject) DO UPDATE SET mode = EXCLUDED.mode",
@@ -824,6 +883,7 @@ impl Store for PgStore {
 
     async fn delete_mode(&self, subject: Option<&str>) -> Result<Option<String>> {
         let mut tx = self.pool.begin().await?;
+        Self::lock_mode(&mut tx, subject).await?;
         let row = sqlx::query("DELETE FROM mode WHERE subject = $1 RETURNING mode")
             .bind(key(subject))
             .fetch_optional(&mut *tx)

@@ -118,6 +118,41 @@ impl SqliteStore {
         })
     }
 
+    /// The mode in force for `subject`, read in the transaction.
+    async fn mode_conn(conn: &mut SqliteConnection, subject: &str) -> Result<Option<String>> {
+        let rows = sqlx::query("SELECT subject, mode FROM mode WHERE subject = $1 OR subject = ''")
+            .bind(subject)
+            .fetch_all(&mut *conn)
+            .await?;
+        let rows = rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(mode_in_force(subject, rows))
+    }
+
+    /// (version, schema id) of the `limit` newest live versions, newest first.
+    async fn live_ids_conn(
+        conn: &mut SqliteConnection,
+        subject: &str,
+        limit: i64,
+    ) -> Result<Vec<(i32, i64)>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "SELECT version, schema_id FROM subject_versions \
+             WHERE subject = $1 AND NOT deleted ORDER BY version DESC LIMIT $2",
+        )
+        .bind(subject)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
     async fn live_versions_conn(
         conn: &mut SqliteConnection,
         subject: &str,
@@ -246,16 +281,19 @@ impl Store for SqliteStore {
         &self,
         subject: &str,
         new: &NewSchema,
-        import: Option<ImportIds>,
-        previous: i64,
-        check: CompatCheck<'_>,
-    ) -> Result<Registered> {
+        mut pre: Precheck,
+    ) -> Result<Option<Registered>> {
         let (_guard, mut tx) = self.write_tx().await?;
         sqlx::query("INSERT INTO subjects (subject) VALUES ($1) ON CONFLICT (subject) DO NOTHING")
             .bind(subject)
             .execute(&mut *tx)
             .await?;
         let latest = Self::lock_subject(&mut tx, subject).await?.unwrap_or(0);
+        // Mode switches are write transactions too: this one sees the last one committed.
+        let mode = Self::mode_conn(&mut tx, subject).await?;
+        if !pre.confirm_mode(subject, mode.as_deref())? {
+            return Ok(None);
+        }
 
         // Idempotent: the same schema already a live version of this subject.
         let existing = sqlx::query(
@@ -269,31 +307,25 @@ impl Store for SqliteStore {
         if let Some(row) = existing {
             let (version, id, ts): (i32, i64, i64) =
                 (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-            if let Some(imp) = import
+            if let Some(imp) = pre.import
                 && imp.id != id
             {
                 return Err(already_registered(id, imp.id));
             }
             tx.commit().await?;
-            return Ok(Registered {
+            return Ok(Some(Registered {
                 id,
                 version,
                 ts,
                 created: false,
-            });
+            }));
         }
 
-        let previous = if previous > 0 {
-            Self::live_versions_conn(&mut tx, subject, previous).await?
-        } else {
-            Vec::new()
-        };
-        let mut all_refs: Vec<Reference> = new.references.clone();
-        for p in &previous {
-            all_refs.extend(p.schema.references.iter().cloned());
+        let live = Self::live_ids_conn(&mut tx, subject, pre.previous).await?;
+        if !pre.confirm_versions(&live)? {
+            return Ok(None);
         }
-        let refs = Self::resolve_conn(&mut tx, &all_refs).await?;
-        check(&previous, &refs)?;
+        let import = pre.import;
 
         let by_hash: Option<i64> = sqlx::query("SELECT id FROM schemas WHERE hash = $1")
             .bind(&new.hash)
@@ -392,12 +424,12 @@ impl Store for SqliteStore {
         .await?;
         self.finish(tx, &[Change::Subject(subject.to_owned())])
             .await?;
-        Ok(Registered {
+        Ok(Some(Registered {
             id,
             version,
             ts: now,
             created: true,
-        })
+        }))
     }
 
     async fn schema_by_id_uncached(&self, id: i64) -> Result<Option<SchemaRecord>> {
@@ -744,25 +776,30 @@ impl Store for SqliteStore {
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
+    // Mode switches take the writer like registrations: a switch waits for the one in
+    // flight, and the next one reads the new mode in its transaction.
     async fn set_mode(&self, subject: Option<&str>, mode: &str) -> Result<()> {
+        let (_guard, mut tx) = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO mode (subject, mode) VALUES ($1, $2) \
              ON CONFLICT (subject) DO UPDATE SET mode = EXCLUDED.mode",
         )
         .bind(key(subject))
         .bind(mode)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        self.caches.apply(&Change::Mode(subject.map(str::to_owned)));
-        Ok(())
+        self.finish(tx, &[Change::Mode(subject.map(str::to_owned))])
+            .await
     }
 
     async fn delete_mode(&self, subject: Option<&str>) -> Result<Option<String>> {
+        let (_guard, mut tx) = self.write_tx().await?;
         let row = sqlx::query("DELETE FROM mode WHERE subject = $1 RETURNING mode")
             .bind(key(subject))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
-        self.caches.apply(&Change::Mode(subject.map(str::to_owned)));
+        self.finish(tx, &[Change::Mode(subject.map(str::to_owned))])
+            .await?;
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
