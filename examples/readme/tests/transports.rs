@@ -43,7 +43,7 @@ fn run_until_charged(program: &str, service: &str) {
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let status = child.child().wait().expect("wait");
                 panic!(
-                    "{program} ended ({status}) before charging its order: is {service} running (`scripts/services`)?"
+                    "{program} ended ({status}) before charging its order: its error is above (is {service} running? `scripts/services`)"
                 )
             }
             Err(mpsc::RecvTimeoutError::Timeout) => panic!(
