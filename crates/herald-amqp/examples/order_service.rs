@@ -1,88 +1,73 @@
 //! An order service on RabbitMQ: publish orders, handle them, retry a flaky one,
 //! dead-letter a poison one, fix the handler and replay the dead letter.
 //!
+//! It uses only what an application depends on: `herald`, `herald-amqp`, serde, schemars
+//! and tokio.
+//!
 //! Needs RabbitMQ on 127.0.0.1:5672 (`scripts/services`; `HERALD_AMQP_URL` overrides):
 //! `cargo run -p herald-amqp --example order_service`
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
+use herald::{Context, Event, HandlerError, Producer, Worker};
 use herald_amqp::dlq::{self, Selection};
 use herald_amqp::{Amqp, AmqpConfig, Exchange, Queue, Topology};
-use herald_core::{Context, Event, Handler, HandlerError, Jitter, Producer, RetryPolicy, Worker};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Event, Serialize, Deserialize, JsonSchema)]
+#[event(name = "order.placed", version = 1)]
 struct OrderPlaced {
+    #[event(aggregate_id)]
     order_id: String,
     total_cents: i64,
-}
-
-impl Event for OrderPlaced {
-    const NAME: &'static str = "order.placed";
-    const VERSION: u32 = 1;
-    fn aggregate_id(&self) -> String {
-        self.order_id.clone()
-    }
 }
 
 /// Until the "deploy" below, orders with a zero total crash the billing code.
 static FIXED: AtomicBool = AtomicBool::new(false);
 static FLAKY_CALLS: AtomicU32 = AtomicU32::new(0);
 
-struct ChargeCard;
-
-#[herald_core::async_trait]
-impl Handler for ChargeCard {
-    type Event = OrderPlaced;
-
-    fn name(&self) -> &'static str {
-        "charge-card"
-    }
-
-    fn retry_policy(&self) -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: 3,
-            initial_delay: Duration::from_millis(200),
-            multiplier: 2.0,
-            max_delay: Duration::from_secs(2),
-            jitter: Jitter::Equal,
-        }
-    }
-
-    async fn handle(&self, order: OrderPlaced, ctx: &Context) -> Result<(), HandlerError> {
-        if order.order_id == "o-flaky" && FLAKY_CALLS.fetch_add(1, Ordering::SeqCst) == 0 {
-            println!(
-                "  {} attempt {}: payment gateway timed out",
-                order.order_id,
-                ctx.attempt()
-            );
-            return Err(HandlerError::retryable(std::io::Error::other(
-                "gateway timeout",
-            )));
-        }
-        if order.total_cents == 0 && !FIXED.load(Ordering::SeqCst) {
-            println!(
-                "  {} attempt {}: division by zero in the fee code",
-                order.order_id,
-                ctx.attempt()
-            );
-            return Err(HandlerError::permanent(std::io::Error::other(
-                "fee computation failed for a zero total",
-            )));
-        }
+#[herald::handler(
+    name = "charge-card",
+    max_attempts = 3,
+    initial_delay = "200ms",
+    multiplier = 2.0,
+    max_delay = "2s",
+    jitter = "equal"
+)]
+async fn charge_card(order: OrderPlaced, ctx: &Context) -> Result<(), HandlerError> {
+    if order.order_id == "o-flaky" && FLAKY_CALLS.fetch_add(1, Ordering::SeqCst) == 0 {
         println!(
-            "  {} attempt {}: charged {} cents",
+            "  {} attempt {}: payment gateway timed out",
             order.order_id,
-            ctx.attempt(),
-            order.total_cents
+            ctx.attempt()
         );
-        Ok(())
+        return Err(HandlerError::retryable(std::io::Error::other(
+            "gateway timeout",
+        )));
     }
+    if order.total_cents == 0 && !FIXED.load(Ordering::SeqCst) {
+        println!(
+            "  {} attempt {}: division by zero in the fee code",
+            order.order_id,
+            ctx.attempt()
+        );
+        return Err(HandlerError::permanent(std::io::Error::other(
+            "fee computation failed for a zero total",
+        )));
+    }
+    println!(
+        "  {} attempt {}: charged {} cents",
+        order.order_id,
+        ctx.attempt(),
+        order.total_cents
+    );
+    Ok(())
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("HERALD_AMQP_URL")
         .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned());
     let topology = Topology::new()
@@ -157,6 +142,8 @@ async fn main() -> anyhow::Result<()> {
         stats.processed, stats.retried, stats.dead_lettered
     );
     amqp.close().await?;
-    anyhow::ensure!(stats.processed == 3, "expected three processed orders");
+    if stats.processed != 3 {
+        return Err("expected three processed orders".into());
+    }
     Ok(())
 }

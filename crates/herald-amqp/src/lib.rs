@@ -11,6 +11,9 @@
 //!   back to the queue, dead-lettering with the failure in headers, graceful close.
 //! - [`dlq`]: list and replay dead letters.
 //!
+//! Applications name herald's types through `herald` (it re-exports `herald-core`); the
+//! README has a complete program.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use herald_amqp::{Amqp, AmqpConfig, Exchange, Queue, Topology};
@@ -22,12 +25,12 @@
 //!     ),
 //! )
 //! .await?;
-//! let producer = herald_core::Producer::new(amqp.publisher()).route("order.created", "orders");
-//! # let handler: Box<dyn FnOnce() -> herald_core::WorkerBuilder> = Box::new(herald_core::Worker::builder);
-//! let worker = herald_core::Worker::builder() /* .handler(...) */ .build();
+//! // The routing key is the event type; the route names the exchange.
+//! let producer = herald::Producer::new(amqp.publisher()).route("order.created", "orders");
+//! let worker = herald::Worker::builder() /* .handler(...) */ .build();
 //! worker.run(amqp.subscriber("billing").prefetch(32), tokio::signal::ctrl_c()).await;
 //! amqp.close().await?;
-//! # let _ = (producer, handler); Ok(()) }
+//! # let _ = producer; Ok(()) }
 //! ```
 
 mod client;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use herald_core::{Headers, OutgoingMessage, Publisher, TransportError, headers};
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Channel, Confirmation};
 use tokio::sync::Mutex;
@@ -128,7 +129,7 @@ impl Publisher for AmqpPublisher {
                 Err(Failure::Channel(e)) if e.is_amqp_soft_error() => {
                     // The broker closed the channel over this message (no such exchange,
                     // access refused, ...): another try would fail the same way.
-                    return Err(TransportError::Rejected(e.to_string()));
+                    return Err(TransportError::Rejected(refusal(&e, &message)));
                 }
                 Err(Failure::Channel(e)) => {
                     self.amqp.connection_lost(generation);
@@ -144,6 +145,26 @@ impl Publisher for AmqpPublisher {
                 }
             }
         }
+    }
+}
+
+/// The broker's refusal of `message`, saying what to do when its exchange does not exist:
+/// an event type without a `Producer::route` is published to an exchange named like it.
+fn refusal(e: &lapin::Error, message: &OutgoingMessage) -> String {
+    let not_found = matches!(
+        e.kind(),
+        lapin::ErrorKind::ProtocolError(p)
+            if matches!(p.kind(), AMQPErrorKind::Soft(AMQPSoftError::NOTFOUND))
+    );
+    let exchange = &message.destination;
+    match message.headers.get(headers::EVENT_TYPE) {
+        Some(event_type) if not_found && event_type == exchange => format!(
+            "{e}: event type `{event_type}` has no route, so it went to an exchange of its name; \
+             route it with `Producer::route(\"{event_type}\", \"<exchange>\")` to an exchange \
+             of the Topology"
+        ),
+        _ if not_found => format!("{e}: declare exchange `{exchange}` in the Topology"),
+        _ => e.to_string(),
     }
 }
 

@@ -2,6 +2,9 @@
 //! over 4 partitions; a flaky step retried through `orders.retry.1`; a step that cannot
 //! succeed dead-lettered to `orders.dlq`, replayed once the bug is fixed; the consumer lag.
 //!
+//! It uses only what an application depends on: `herald`, `herald-kafka`, serde, schemars
+//! and tokio.
+//!
 //! Needs a Kafka-API broker on 127.0.0.1:9092 (`scripts/services` starts tansu;
 //! `HERALD_KAFKA_BROKERS` overrides): `cargo run -p herald-kafka --example order_stream`
 
@@ -10,25 +13,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use herald_core::{Context, Event, Handler, HandlerError, Jitter, Producer, RetryPolicy, Worker};
+use herald::{Context, Event, HandlerError, Producer, Worker};
 use herald_kafka::dlq::{self, Selection};
 use herald_kafka::{KafkaConfig, KafkaPublisher, KafkaSubscriber};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// One step in an order's life: placed, paid, packed, shipped.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Event, Serialize, Deserialize, JsonSchema)]
+#[event(name = "order.step", version = 1)]
 struct OrderStep {
+    #[event(aggregate_id)]
     order_id: String,
     step: u32,
     name: String,
-}
-
-impl Event for OrderStep {
-    const NAME: &'static str = "order.step";
-    const VERSION: u32 = 1;
-    fn aggregate_id(&self) -> String {
-        self.order_id.clone()
-    }
 }
 
 const STEPS: [&str; 4] = ["placed", "paid", "packed", "shipped"];
@@ -40,52 +38,39 @@ static FLAKED: AtomicBool = AtomicBool::new(false);
 /// What each order went through, in the order the handler saw it.
 type Journal = Mutex<BTreeMap<String, Vec<String>>>;
 
-struct Fulfil;
-
-#[herald_core::async_trait]
-impl Handler for Fulfil {
-    type Event = OrderStep;
-
-    fn name(&self) -> &'static str {
-        "fulfil"
+#[herald::handler(
+    name = "fulfil",
+    max_attempts = 3,
+    initial_delay = "300ms",
+    multiplier = 2.0,
+    max_delay = "2s",
+    jitter = "equal"
+)]
+async fn fulfil(s: OrderStep, ctx: &Context) -> Result<(), HandlerError> {
+    if s.order_id == "o-3" && s.name == "paid" && !FLAKED.swap(true, Ordering::SeqCst) {
+        println!("  o-3 paid, attempt {}: bank timed out", ctx.attempt());
+        return Err(HandlerError::retryable(std::io::Error::other(
+            "bank timeout",
+        )));
     }
-
-    fn retry_policy(&self) -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: 3,
-            initial_delay: Duration::from_millis(300),
-            multiplier: 2.0,
-            max_delay: Duration::from_secs(2),
-            jitter: Jitter::Equal,
-        }
+    if s.order_id == "o-7" && s.name == "packed" && !FIXED.load(Ordering::SeqCst) {
+        println!("  o-7 packed, attempt {}: no such warehouse", ctx.attempt());
+        return Err(HandlerError::retryable(std::io::Error::other(
+            "no such warehouse",
+        )));
     }
-
-    async fn handle(&self, s: OrderStep, ctx: &Context) -> Result<(), HandlerError> {
-        if s.order_id == "o-3" && s.name == "paid" && !FLAKED.swap(true, Ordering::SeqCst) {
-            println!("  o-3 paid, attempt {}: bank timed out", ctx.attempt());
-            return Err(HandlerError::retryable(std::io::Error::other(
-                "bank timeout",
-            )));
-        }
-        if s.order_id == "o-7" && s.name == "packed" && !FIXED.load(Ordering::SeqCst) {
-            println!("  o-7 packed, attempt {}: no such warehouse", ctx.attempt());
-            return Err(HandlerError::retryable(std::io::Error::other(
-                "no such warehouse",
-            )));
-        }
-        let journal = ctx.extension::<Arc<Journal>>().expect("journal");
-        journal
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(s.order_id)
-            .or_default()
-            .push(s.name);
-        Ok(())
-    }
+    let journal = ctx.extension::<Arc<Journal>>().expect("journal");
+    journal
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(s.order_id)
+        .or_default()
+        .push(s.name);
+    Ok(())
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let brokers =
         std::env::var("HERALD_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned());
     let kafka = KafkaConfig::new(brokers).client_id("herald-example");
@@ -168,6 +153,8 @@ async fn main() -> anyhow::Result<()> {
     for (order, steps) in journal.lock().unwrap_or_else(|p| p.into_inner()).iter() {
         println!("  {order}: {}", steps.join(" -> "));
     }
-    anyhow::ensure!(stats.processed == 40, "expected 40 processed steps");
+    if stats.processed != 40 {
+        return Err("expected 40 processed steps".into());
+    }
     Ok(())
 }

@@ -12,15 +12,18 @@
 //! - [`dlq`]: list and replay dead letters; [`create_topics`] for a topic and its
 //!   retry and dead-letter topics.
 //!
+//! Applications name herald's types through `herald` (it re-exports `herald-core`); the
+//! README has a complete program.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use herald_kafka::{KafkaConfig, KafkaPublisher, KafkaSubscriber};
 //! let kafka = KafkaConfig::new("127.0.0.1:9092");
 //! herald_kafka::create_topics(&kafka, "orders", 8, 3).await?;
-//! let producer = herald_core::Producer::new(KafkaPublisher::new(&kafka)?)
+//! let producer = herald::Producer::new(KafkaPublisher::new(&kafka)?)
 //!     .route("order.placed", "orders");
 //! let subscriber = KafkaSubscriber::builder(&kafka, "billing").topic("orders").build()?;
-//! let worker = herald_core::Worker::builder() /* .handler(...) */ .concurrency(64).build();
+//! let worker = herald::Worker::builder() /* .handler(...) */ .concurrency(64).build();
 //! worker.run(subscriber, tokio::signal::ctrl_c()).await;
 //! # let _ = producer; Ok(()) }
 //! ```
