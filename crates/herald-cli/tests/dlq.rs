@@ -155,7 +155,7 @@ fn an_unreachable_broker_exits_2_with_the_cause() {
     );
     assert_eq!(code, 2);
     assert!(
-        err.contains("cannot reach the broker at amqp://***@127.0.0.1:1/%2f"),
+        err.contains("cannot reach the broker at amqp://guest:***@127.0.0.1:1/%2f"),
         "{err}"
     );
     assert!(!err.contains("secret"), "{err}");

@@ -22,6 +22,7 @@ pub mod headers;
 mod idempotency;
 pub mod memory;
 mod producer;
+mod redact;
 mod retry;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -40,6 +41,7 @@ pub use extensions::Extensions;
 pub use handler::{ErrorKind, Handler, HandlerError};
 pub use idempotency::{Claim, IdempotencyStore, LeaseToken, MemoryIdempotencyStore, StoreError};
 pub use producer::Producer;
+pub use redact::redact_url;
 pub use retry::{Jitter, RetryPolicy};
 pub use transport::{
     Acknowledger, DeadLetter, Delivery, Headers, IncomingMessage, OutgoingMessage, Publisher,
