@@ -281,7 +281,7 @@ impl Amqp {
                             .unwrap_or_else(|| "no attempt finished yet".to_owned());
                         return Err(AmqpError::Unavailable(format!(
                             "not connected to {} (reconnecting; last attempt: {last})",
-                            redact(&self.inner.config.url)
+                            herald_core::redact_url(&self.inner.config.url)
                         )));
                     }
                 },
@@ -442,22 +442,10 @@ impl Amqp {
     }
 }
 
-/// The URL without its password, for messages.
-pub(crate) fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
 impl fmt::Debug for Amqp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Amqp")
-            .field("url", &redact(&self.inner.config.url))
+            .field("url", &herald_core::redact_url(&self.inner.config.url))
             .field("connected", &self.is_connected())
             .finish_non_exhaustive()
     }
@@ -466,15 +454,6 @@ impl fmt::Debug for Amqp {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_are_not_shown() {
-        assert_eq!(
-            redact("amqp://guest:secret@127.0.0.1:5672/%2f"),
-            "amqp://guest:***@127.0.0.1:5672/%2f"
-        );
-        assert_eq!(redact("amqp://127.0.0.1"), "amqp://127.0.0.1");
-    }
 
     #[test]
     fn reconnect_delays_grow_and_stay_capped() {

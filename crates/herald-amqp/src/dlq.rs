@@ -1,5 +1,6 @@
-//! Dead-letter tools: list the dead letters of a queue with their reasons, and replay
-//! them to the queue they came from (the library side of `herald dlq list|replay`).
+//! Dead-letter tools: list the dead letters of a queue with their reasons, replay them to
+//! the queue they came from, or purge them (the library side of `herald dlq
+//! list|replay|purge`).
 //!
 //! Both read `<queue>.dlq` with `basic.get` on a channel of their own, without acking what
 //! they only look at: closing that channel puts those messages back where they were.
@@ -15,7 +16,7 @@ use crate::publisher::{Failure, publish_confirmed, to_field_table};
 use crate::subscriber::from_field_table;
 use crate::topology::dead_letter_queue;
 
-pub use herald_core::dead_letters::{DeadLetterEntry, ReplayReport, Selection};
+pub use herald_core::dead_letters::{DeadLetterEntry, PurgeReport, ReplayReport, Selection};
 
 fn entry(queue: &str, properties: &BasicProperties, payload: Vec<u8>) -> DeadLetterEntry {
     let mut entry = DeadLetterEntry::from_headers(
@@ -44,7 +45,7 @@ pub async fn list(
     selection: &Selection,
 ) -> Result<Vec<DeadLetterEntry>, AmqpError> {
     let (_, channel) = amqp.channel(Some(Duration::from_secs(10))).await?;
-    let result = scan(&channel, queue, selection, false).await;
+    let result = scan(&channel, queue, selection, Action::Look).await;
     // Everything read and not acked goes back.
     let _ = channel.close(200, "herald dlq list".into()).await;
     result
@@ -63,7 +64,12 @@ pub async fn replay(
     channel
         .confirm_select(ConfirmSelectOptions::default())
         .await?;
-    let result = scan(&channel, queue, selection, !dry_run).await;
+    let action = if dry_run {
+        Action::Look
+    } else {
+        Action::MoveBack
+    };
+    let result = scan(&channel, queue, selection, action).await;
     let _ = channel.close(200, "herald dlq replay".into()).await;
     // Each selected entry was moved (unless dry run) before the next was read; a failure
     // stops the replay with an error, leaving the rest in the dead-letter queue.
@@ -75,13 +81,44 @@ pub async fn replay(
     })
 }
 
-/// Reads the dead-letter queue of `queue` until it is empty or the limit is reached;
-/// with `move_back`, moves each selected entry to its origin queue.
+/// Deletes the dead letters of `queue` that `selection` takes from its dead-letter queue
+/// for good (each acked; the others stay where they were). With `dry_run`, only says what
+/// it would delete.
+pub async fn purge(
+    amqp: &Amqp,
+    queue: &str,
+    selection: &Selection,
+    dry_run: bool,
+) -> Result<PurgeReport, AmqpError> {
+    let (_, channel) = amqp.channel(Some(Duration::from_secs(10))).await?;
+    let action = if dry_run { Action::Look } else { Action::Drop };
+    let result = scan(&channel, queue, selection, action).await;
+    let _ = channel.close(200, "herald dlq purge".into()).await;
+    Ok(PurgeReport {
+        purged: result?,
+        kept: Vec::new(),
+        dry_run,
+    })
+}
+
+/// What `scan` does with each selected dead letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    /// Nothing: it goes back when the channel closes.
+    Look,
+    /// Publish it to its origin queue, then ack it.
+    MoveBack,
+    /// Ack it: gone.
+    Drop,
+}
+
+/// Reads the dead-letter queue of `queue` until it is empty or the limit is reached, doing
+/// `action` with each selected entry.
 async fn scan(
     channel: &Channel,
     queue: &str,
     selection: &Selection,
-    move_back: bool,
+    action: Action,
 ) -> Result<Vec<DeadLetterEntry>, AmqpError> {
     let dlq = dead_letter_queue(queue);
     let mut selected = Vec::new();
@@ -95,8 +132,17 @@ async fn scan(
         let delivery = message.delivery;
         let entry = entry(queue, &delivery.properties, delivery.data);
         if selection.matches(&entry) {
-            if move_back {
-                move_to_origin(channel, &entry, delivery.delivery_tag, delivery.properties).await?;
+            match action {
+                Action::Look => {}
+                Action::MoveBack => {
+                    move_to_origin(channel, &entry, delivery.delivery_tag, delivery.properties)
+                        .await?;
+                }
+                Action::Drop => {
+                    channel
+                        .basic_ack(delivery.delivery_tag, BasicAckOptions::default())
+                        .await?;
+                }
             }
             selected.push(entry);
         }

@@ -41,8 +41,8 @@ impl FromStr for Against {
                     Ok(Against::Registry(rest.to_owned()))
                 } else {
                     Err(format!(
-                        "`{}`: the registry URL must start with http:// or https://",
-                        redact_url(s)
+                        "`registry:{}`: the registry URL must start with http:// or https://",
+                        redact_url(rest)
                     ))
                 }
             }
@@ -190,6 +190,6 @@ mod tests {
         let a: Against = "registry:https://ci:s3cret@h:8081/x"
             .parse()
             .expect("valid");
-        assert_eq!(a.to_string(), "registry:https://***@h:8081/x");
+        assert_eq!(a.to_string(), "registry:https://ci:***@h:8081/x");
     }
 }

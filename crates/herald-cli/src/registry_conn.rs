@@ -1,5 +1,5 @@
 //! Registry credentials (flags or environment; never printed) and the client built from them;
-//! `redact_url`, which every command uses to show a URL without its credentials.
+//! `redact_url` (herald-core's), which every command uses to show a URL without its secrets.
 
 use anyhow::bail;
 use clap::Args;
@@ -42,33 +42,29 @@ impl std::fmt::Debug for CredentialArgs {
     }
 }
 
-/// `url` with any `user:password@` replaced by `***@`, for messages.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://***{}", &rest[at..]),
-        None => url.to_owned(),
-    }
-}
+pub use herald_core::redact_url;
 
-/// Splits `user:password@` out of a URL (so it is sent as basic auth, never shown).
+/// Splits `user:password@` out of a URL (so it is sent as basic auth, never shown), each
+/// percent-decoded: `ci:p%40ss@` is user `ci`, password `p@ss`.
 fn split_userinfo(url: &str) -> (String, Option<(String, String)>) {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        // Not a URL: the client refuses it, with the URL redacted.
         return (url.to_owned(), None);
     };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else {
+    if parsed.username().is_empty() && parsed.password().is_none() {
         return (url.to_owned(), None);
+    }
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
     };
-    let userinfo = &rest[..at];
-    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-    (
-        format!("{scheme}://{}", &rest[at + 1..]),
-        Some((user.to_owned(), password.to_owned())),
-    )
+    let user = decode(parsed.username());
+    let password = parsed.password().map(decode).unwrap_or_default();
+    // Cannot fail: the URL has credentials, so it has a host.
+    let _ = parsed.set_username("");
+    let _ = parsed.set_password(None);
+    (parsed.into(), Some((user, password)))
 }
 
 /// A client for `url` with the credentials given (flags, environment, or in the URL).
@@ -130,15 +126,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls_lose_their_userinfo() {
-        assert_eq!(redact_url("http://a:b@h:1/x@y"), "http://***@h:1/x@y");
-        assert_eq!(redact_url("http://h:1"), "http://h:1");
+    fn urls_lose_their_userinfo_percent_decoded() {
         assert_eq!(
             split_userinfo("https://ci:p%40ss@h/"),
             (
                 "https://h/".to_owned(),
-                Some(("ci".to_owned(), "p%40ss".to_owned()))
+                Some(("ci".to_owned(), "p@ss".to_owned()))
             )
+        );
+        assert_eq!(
+            split_userinfo("http://b%C3%B6b:a%3Ab%25c@h:8081/x?next=u@v"),
+            (
+                "http://h:8081/x?next=u@v".to_owned(),
+                Some(("böb".to_owned(), "a:b%c".to_owned()))
+            )
+        );
+        assert_eq!(
+            split_userinfo("http://h:1"),
+            ("http://h:1".to_owned(), None)
         );
     }
 

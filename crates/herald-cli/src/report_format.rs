@@ -38,10 +38,14 @@
 //! ```
 //!
 //! `source` is `local` (a version in the directory checked), `against` (the version in the
-//! `git:`/`dir:` baseline) or `registry` (the registry's version number). Besides the engine's
-//! difference types, two come from the comparison itself, both always breaking:
-//! `PUBLISHED_VERSION_CHANGED` (a version that exists in the baseline was edited in place) and
-//! `VERSION_REMOVED` (a version in the baseline is gone). Their `path` is `#`.
+//! `git:`/`dir:` baseline) or `registry` (the registry's version number, which is herald's:
+//! `herald schemas register` registers v<N> as version <N>). Besides the engine's difference
+//! types, three come from the comparison itself, all always breaking:
+//! `PUBLISHED_VERSION_CHANGED` (a version that exists in the baseline was edited in place; the
+//! engine's differences against that version follow it), `VERSION_REMOVED` (a version in the
+//! baseline is gone) and `REGISTRY_VERSION_MISMATCH` (the registry holds a version's content
+//! under another number, or a later version but not this one: the subject's versions were not
+//! all registered by herald). Their `path` is `#`.
 
 use std::io::Write;
 

@@ -47,8 +47,8 @@ fn herald(args: &[&str]) -> (i32, String) {
     common::herald_broker(&broker_url(), args)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn list_dry_run_and_replay_dead_letters() {
+/// A queue (with its exchange) where a worker dead-lettered two pings, n = 0 and 1.
+async fn two_dead_letters() -> (Amqp, String, String) {
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let queue = format!("herald-cli-dlq-{suffix}");
     let exchange = format!("herald-cli-x-{suffix}");
@@ -88,6 +88,27 @@ async fn list_dry_run_and_replay_dead_letters() {
     );
     let _ = stop.send(());
     run.await.expect("worker");
+    (amqp, queue, exchange)
+}
+
+async fn clean_up(amqp: Amqp, queue: &str, exchange: &str) {
+    let channel = amqp_channel().await;
+    for name in [queue.to_owned(), format!("{queue}.dlq")] {
+        let _ = channel
+            .queue_delete(name.as_str().into(), Default::default())
+            .await;
+    }
+    for name in [exchange.to_owned(), format!("{queue}.dlx")] {
+        let _ = channel
+            .exchange_delete(name.as_str().into(), Default::default())
+            .await;
+    }
+    let _ = amqp.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_dry_run_and_replay_dead_letters() {
+    let (amqp, queue, exchange) = two_dead_letters().await;
 
     let (code, out) = herald(&["dlq", "list", &queue]);
     assert_eq!(code, 0, "{out}");
@@ -133,18 +154,90 @@ async fn list_dry_run_and_replay_dead_letters() {
         .await
         .expect("the queue exists");
     assert_eq!(back.message_count(), 2);
-    for name in [queue.clone(), format!("{queue}.dlq")] {
-        let _ = channel
-            .queue_delete(name.as_str().into(), Default::default())
-            .await;
+    clean_up(amqp, &queue, &exchange).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_as_json_then_purge_with_confirmation() {
+    let (amqp, queue, exchange) = two_dead_letters().await;
+
+    let (code, out) = herald(&["dlq", "list", &queue, "--format", "json"]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["count"], 2, "{v:#}");
+    let letters = v["dead_letters"].as_array().expect("dead_letters");
+    let mut aggregates: Vec<&str> = letters
+        .iter()
+        .map(|d| d["aggregate_id"].as_str().expect("aggregate id"))
+        .collect();
+    aggregates.sort_unstable();
+    assert_eq!(aggregates, ["0", "1"], "{v:#}");
+    for d in letters {
+        assert_eq!(d["event_type"], "cli.ping", "{v:#}");
+        assert_eq!(d["origin"], queue.as_str(), "{v:#}");
+        assert!(
+            d["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("poison pill")),
+            "{v:#}"
+        );
+        assert_eq!(d["handler"], "cli.poison", "{v:#}");
+        assert_eq!(d["attempts"], 1, "{v:#}");
+        assert_eq!(
+            d["payload"]["data"]["n"].to_string(),
+            d["aggregate_id"].as_str().unwrap_or_default(),
+            "the payload is the envelope: {v:#}"
+        );
+        assert!(d["payload_base64"].is_null(), "{v:#}");
     }
-    let _ = channel
-        .exchange_delete(exchange.as_str().into(), Default::default())
-        .await;
-    let _ = channel
-        .exchange_delete(format!("{queue}.dlx").as_str().into(), Default::default())
-        .await;
-    let _ = amqp.close().await;
+
+    // No confirmation: nothing happens, and it says how to confirm.
+    let (code, out) = herald(&["dlq", "purge", &queue]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("--dry-run") && out.contains("--yes"), "{out}");
+    let (code, out) = herald(&["dlq", "purge", &queue, "--dry-run"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!(
+            "dry run: would purge 2 dead letter(s) from {queue}.dlq; nothing deleted"
+        )),
+        "{out}"
+    );
+    let (_, out) = herald(&["dlq", "list", &queue]);
+    assert!(
+        out.contains("2 dead letter(s)"),
+        "nothing purged yet: {out}"
+    );
+
+    let (code, out) = herald(&["dlq", "purge", &queue, "--yes", "--limit", "1"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("purged 1 dead letter(s) from {queue}.dlq")),
+        "{out}"
+    );
+    let (_, out) = herald(&["dlq", "list", &queue]);
+    assert!(out.contains("1 dead letter(s)"), "{out}");
+    let (code, out) = herald(&["dlq", "purge", &queue, "--yes"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("purged 1 dead letter(s)"), "{out}");
+    let (_, out) = herald(&["dlq", "list", &queue]);
+    assert!(out.contains("0 dead letter(s)"), "{out}");
+
+    // Purged, not replayed: the consumer queue stayed empty.
+    let channel = amqp_channel().await;
+    let origin = channel
+        .queue_declare(
+            queue.as_str().into(),
+            lapin::options::QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            Default::default(),
+        )
+        .await
+        .expect("the queue exists");
+    assert_eq!(origin.message_count(), 0);
+    clean_up(amqp, &queue, &exchange).await;
 }
 
 #[test]
@@ -155,7 +248,7 @@ fn an_unreachable_broker_exits_2_with_the_cause() {
     );
     assert_eq!(code, 2);
     assert!(
-        err.contains("cannot reach the broker at amqp://***@127.0.0.1:1/%2f"),
+        err.contains("cannot reach the broker at amqp://guest:***@127.0.0.1:1/%2f"),
         "{err}"
     );
     assert!(!err.contains("secret"), "{err}");

@@ -135,8 +135,18 @@ fn compatible_change_passes_and_breaking_change_fails_with_the_path() {
         "{out}"
     );
     assert!(
-        out.contains("amount"),
+        out.contains(
+            "the registry refused it: incompatible with version 1 at BACKWARD: TYPE_CHANGED: "
+        ),
+        "the registry's verdict in words: {out}"
+    );
+    assert!(
+        out.contains("(at #/properties/amount)"),
         "the registry's reason names the field: {out}"
+    );
+    assert!(
+        !out.contains("oldSchema") && !out.contains("\"additionalProperties\""),
+        "not the old schema's JSON: {out}"
     );
     assert!(out.contains("stopped at schemas/order.created/v2.json: 0 registered, 1 already registered, 0 not attempted"), "{out}");
     assert_eq!(reg.versions("order.created"), [1]);
@@ -185,13 +195,218 @@ fn in_place_edit_of_a_registered_version_is_caught() {
     assert_eq!(o.status.code(), Some(1), "{}", both(&o));
     let out = stdout(&o);
     assert!(
-        out.contains("    schemas/order.created/v1.json\n      ✗ PUBLISHED_VERSION_CHANGED #\n"),
+        out.contains(
+            "    schemas/order.created/v1.json against registry version 1\n      ✗ PUBLISHED_VERSION_CHANGED #\n"
+        ),
         "{out}"
     );
     assert!(
-        out.contains("v1 was changed after it was published"),
+        out.contains("v1 of `order.created` was changed in place"),
         "{out}"
     );
+    // What changed, compared with registry version 1 (not with the newest version).
+    let o = check(&p, &reg, &["--format", "json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON output");
+    let diffs = v["events"][0]["differences"]
+        .as_array()
+        .expect("differences");
+    for d in diffs {
+        assert_eq!(
+            d["previous"],
+            json!({"version": 1, "source": "registry"}),
+            "{d}"
+        );
+    }
+    assert!(
+        diffs
+            .iter()
+            .any(|d| d["path"] == "#/properties/order_id/maxLength"),
+        "{diffs:?}"
+    );
+}
+
+/// Registers v1 and v2 through the CLI, as CI does.
+fn registered_v1_v2() -> (Registry, tempfile::TempDir) {
+    let reg = Registry::start();
+    let p = project();
+    put(
+        &p.path().join("schemas"),
+        "order.created",
+        2,
+        &order_v2_compatible(),
+    );
+    let o = herald_in(p.path(), &["schemas", "register", "--registry", &reg.url]);
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    assert_eq!(reg.versions("order.created"), [1, 2]);
+    (reg, p)
+}
+
+fn json_check(p: &tempfile::TempDir, reg: &Registry) -> (i32, Value) {
+    let o = check(p, reg, &["--format", "json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", both(&o)));
+    (o.status.code().unwrap_or(-1), v)
+}
+
+#[test]
+fn an_optional_field_added_in_place_to_registered_v2_is_a_published_version_change() {
+    let (reg, p) = registered_v1_v2();
+    let schemas = p.path().join("schemas");
+    let mut edited = order_v2_compatible();
+    edited["properties"]["coupon"] = json!({"type": "string"});
+    put(&schemas, "order.created", 2, &edited);
+
+    let (code, v) = json_check(&p, &reg);
+    assert_eq!(code, 1, "{v:#}");
+    let diffs = v["events"][0]["differences"]
+        .as_array()
+        .expect("differences");
+    assert_eq!(diffs[0]["type"], "PUBLISHED_VERSION_CHANGED", "{v:#}");
+    assert_eq!(diffs[0]["file"], "schemas/order.created/v2.json");
+    assert_eq!(
+        diffs[0]["previous"],
+        json!({"version": 2, "source": "registry"})
+    );
+    // Every other difference is the real change: the new property, against registry v2.
+    for d in &diffs[1..] {
+        assert_eq!(d["path"], "#/properties/coupon", "{v:#}");
+        assert_eq!(d["previous"], json!({"version": 2, "source": "registry"}));
+    }
+    assert!(diffs.len() > 1, "the change itself is reported: {v:#}");
+
+    // register agrees: it does not offer to register the edited file as a new version.
+    let o = herald_in(
+        p.path(),
+        &["schemas", "register", "--registry", &reg.url, "--dry-run"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", both(&o));
+    let out = stdout(&o);
+    assert!(!out.contains("v2.json: would register"), "{out}");
+    assert!(
+        out.contains("✗ schemas/order.created/v2.json: cannot register it: order.created version 2 holds other content: v2 was changed after it was published"),
+        "{out}"
+    );
+    let o = herald_in(p.path(), &["schemas", "register", "--registry", &reg.url]);
+    assert_eq!(o.status.code(), Some(1), "{}", both(&o));
+    assert_eq!(reg.versions("order.created"), [1, 2], "nothing registered");
+}
+
+#[test]
+fn a_new_v3_is_checked_against_registry_v2_and_registered_as_version_3() {
+    let (reg, p) = registered_v1_v2();
+    let schemas = p.path().join("schemas");
+
+    let mut v3 = order_v2_compatible();
+    v3["properties"]["coupon"] = json!({"type": "string"});
+    put(&schemas, "order.created", 3, &v3);
+    let (code, v) = json_check(&p, &reg);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["events"][0]["status"], "compatible");
+    assert_eq!(
+        v["events"][0]["checked"],
+        json!([{"version": 3, "file": "schemas/order.created/v3.json",
+                "previous": [{"version": 2, "source": "registry"}]}])
+    );
+    let o = herald_in(
+        p.path(),
+        &["schemas", "register", "--registry", &reg.url, "--dry-run"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    assert!(
+        stdout(&o).contains(
+            "+ schemas/order.created/v3.json: would register as order.created version 3\n"
+        ),
+        "{}",
+        both(&o)
+    );
+
+    // A breaking v3: the difference is the real one, against registry version 2.
+    let mut v3 = order_v2_compatible();
+    v3["properties"]["amount"] = json!({"type": "integer"});
+    put(&schemas, "order.created", 3, &v3);
+    let (code, v) = json_check(&p, &reg);
+    assert_eq!(code, 1, "{v:#}");
+    let diffs = v["events"][0]["differences"]
+        .as_array()
+        .expect("differences");
+    assert_eq!(diffs.len(), 1, "{v:#}");
+    assert_eq!(diffs[0]["type"], "TYPE_CHANGED");
+    assert_eq!(diffs[0]["path"], "#/properties/amount");
+    assert_eq!(diffs[0]["file"], "schemas/order.created/v3.json");
+    assert_eq!(
+        diffs[0]["previous"],
+        json!({"version": 2, "source": "registry"})
+    );
+}
+
+#[test]
+fn a_doc_only_edit_of_registered_v1_names_that_field_only() {
+    let (reg, p) = registered_v1_v2();
+    let mut edited = order_v1();
+    edited["properties"]["order_id"]["description"] =
+        json!("The order's id, as the shop shows it.");
+    put(&p.path().join("schemas"), "order.created", 1, &edited);
+    let (code, v) = json_check(&p, &reg);
+    assert_eq!(code, 1, "{v:#}");
+    let diffs = v["events"][0]["differences"]
+        .as_array()
+        .expect("differences");
+    assert_eq!(diffs[0]["type"], "PUBLISHED_VERSION_CHANGED", "{v:#}");
+    assert_eq!(diffs[0]["version"], 1, "{v:#}");
+    for d in diffs {
+        assert_ne!(
+            d["type"], "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL",
+            "{v:#}"
+        );
+        assert_eq!(d["version"], 1, "only v1 changed: {v:#}");
+        assert_eq!(
+            d["previous"],
+            json!({"version": 1, "source": "registry"}),
+            "{v:#}"
+        );
+        let path = d["path"].as_str().unwrap_or_default();
+        assert!(
+            path == "#" || path.starts_with("#/properties/order_id"),
+            "{v:#}"
+        );
+    }
+}
+
+#[test]
+fn a_subject_registered_by_something_else_is_a_version_mismatch() {
+    // v2's content was registered first, so it is registry version 1.
+    let reg = Registry::start();
+    reg.register("order.created", &order_v2_compatible());
+    let p = project();
+    put(
+        &p.path().join("schemas"),
+        "order.created",
+        2,
+        &order_v2_compatible(),
+    );
+    let (code, v) = json_check(&p, &reg);
+    assert_eq!(code, 1, "{v:#}");
+    let diffs = v["events"][0]["differences"]
+        .as_array()
+        .expect("differences");
+    let mismatch = diffs
+        .iter()
+        .find(|d| d["type"] == "REGISTRY_VERSION_MISMATCH")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(mismatch["file"], "schemas/order.created/v2.json");
+    assert!(
+        mismatch["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("is registry version 1 of `order.created`, not version 2")),
+        "{v:#}"
+    );
+    let o = herald_in(p.path(), &["schemas", "register", "--registry", &reg.url]);
+    assert_eq!(o.status.code(), Some(1), "{}", both(&o));
+    assert!(
+        stdout(&o).contains("✗ schemas/order.created/v1.json: cannot register it: order.created version 1 holds other content"),
+        "{}",
+        both(&o)
+    );
+    assert_eq!(reg.versions("order.created"), [1], "nothing registered");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Dead letters as every transport shows them: what `herald dlq list|replay` selects and
+//! Dead letters as every transport shows them: what `herald dlq list|replay|purge` selects and
 //! prints, and how a replayed message loses its failure headers.
 
 use crate::{Headers, headers};
@@ -82,6 +82,19 @@ impl DeadLetterEntry {
         }
     }
 
+    /// The aggregate id: the `herald-aggregate-id` header, else the `aggregate_id` of the
+    /// payload when it is a JSON envelope (a message from a publisher that sets no headers).
+    pub fn aggregate_id(&self) -> Option<String> {
+        if let Some(id) = self.headers.get(headers::AGGREGATE_ID) {
+            return Some(id.clone());
+        }
+        let envelope: serde_json::Value = serde_json::from_slice(&self.payload).ok()?;
+        match envelope.get("aggregate_id")? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
     /// The headers a replay sends it with: a first attempt again, without the failure.
     pub fn replay_headers(&self) -> Headers {
         let mut h = self.headers.clone();
@@ -111,6 +124,17 @@ pub struct ReplayReport {
     pub dry_run: bool,
 }
 
+/// What a purge did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// The dead letters purged (or that a dry run would purge).
+    pub purged: Vec<DeadLetterEntry>,
+    /// Dead letters the selection took that could not be purged: on Kafka, those behind one
+    /// the selection left (a log's position moves only over a leading run).
+    pub kept: Vec<DeadLetterEntry>,
+    pub dry_run: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +152,16 @@ mod tests {
             headers: Headers::new(),
             payload: Vec::new(),
         }
+    }
+
+    #[test]
+    fn aggregate_id_from_the_header_else_the_envelope() {
+        let mut e = entry("order.created", "boom");
+        assert_eq!(e.aggregate_id(), None);
+        e.payload = br#"{"aggregate_id":"o-7","data":{}}"#.to_vec();
+        assert_eq!(e.aggregate_id().as_deref(), Some("o-7"));
+        e.headers.insert(headers::AGGREGATE_ID.into(), "o-8".into());
+        assert_eq!(e.aggregate_id().as_deref(), Some("o-8"));
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod headers;
 mod idempotency;
 pub mod memory;
 mod producer;
+mod redact;
 mod retry;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -43,6 +44,7 @@ pub use idempotency::{
     composite_key,
 };
 pub use producer::Producer;
+pub use redact::redact_url;
 pub use retry::{Jitter, RetryPolicy};
 pub use transport::{
     Acknowledger, DeadLetter, Delivery, Headers, IncomingMessage, OutgoingMessage, Publisher,

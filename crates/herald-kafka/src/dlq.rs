@@ -1,6 +1,6 @@
 //! Dead-letter tools: list the dead letters of a topic (its `<topic>.dlq`) with their
-//! reasons, and replay them to the topic they came from (the library side of
-//! `herald dlq list|replay`).
+//! reasons, replay them to the topic they came from, or purge them (the library side of
+//! `herald dlq list|replay|purge`).
 //!
 //! A topic is a log: a replay cannot take a record out. The consumer group
 //! `herald-dlq-replay` keeps the position up to which dead letters were replayed, so
@@ -8,10 +8,15 @@
 //! replay with a selection moves that position only over the leading run of records it
 //! replayed: a record it skipped stays pending, and so do the selected records after it,
 //! which a later replay sends again (the idempotency store absorbs that duplicate).
+//!
+//! A purge cannot delete records either: it moves the same position past the dead letters
+//! it purges, so `list` and `replay` no longer see them (they stay in the log until its
+//! retention removes them), under the same rule: a dead letter behind one the selection
+//! left is kept, and reported as such.
 
 use std::time::{Duration, Instant};
 
-pub use herald_core::dead_letters::{DeadLetterEntry, ReplayReport, Selection};
+pub use herald_core::dead_letters::{DeadLetterEntry, PurgeReport, ReplayReport, Selection};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
@@ -105,19 +110,76 @@ pub async fn replay(
         }
         report.selected.push(r.entry);
     }
-    if !commits.is_empty() {
-        let dlq2 = dlq.clone();
-        run_blocking(move || {
-            let mut list = TopicPartitionList::new();
-            for (partition, pos) in commits {
-                list.add_partition_offset(&dlq2, partition, Offset::Offset(pos))?;
-            }
-            consumer.commit(&list, CommitMode::Sync)?;
-            Ok(())
-        })
-        .await?;
+    commit_positions(consumer, dlq, commits).await?;
+    Ok(report)
+}
+
+/// Moves the replay position past the dead letters of `topic` that `selection` takes, so
+/// `list` and `replay` no longer show them: a purge (records cannot be deleted from a log).
+/// A selected dead letter behind one the selection leaves stays, in `kept`. With `dry_run`,
+/// only says what it would purge.
+pub async fn purge(
+    config: &KafkaConfig,
+    topic: &str,
+    selection: &Selection,
+    dry_run: bool,
+) -> Result<PurgeReport, KafkaError> {
+    let dlq = topics::dlq_topic(topic);
+    let (consumer, records) = run_blocking({
+        let (config, dlq) = (config.clone(), dlq.clone());
+        move || {
+            let c = replay_consumer(&config)?;
+            assign_pending(&c, &dlq)?;
+            let records = drain(&c, &dlq)?;
+            Ok((c, records))
+        }
+    })
+    .await?;
+    let mut report = PurgeReport {
+        dry_run,
+        ..PurgeReport::default()
+    };
+    let mut blocked: std::collections::HashSet<i32> = std::collections::HashSet::new();
+    let mut commits: std::collections::BTreeMap<i32, i64> = std::collections::BTreeMap::new();
+    let mut taken = 0usize;
+    for r in records {
+        let take = selection.matches(&r.entry) && selection.limit.is_none_or(|l| taken < l);
+        if !take {
+            blocked.insert(r.partition);
+            continue;
+        }
+        taken += 1;
+        if blocked.contains(&r.partition) {
+            report.kept.push(r.entry);
+        } else {
+            commits.insert(r.partition, r.offset + 1);
+            report.purged.push(r.entry);
+        }
+    }
+    if !dry_run {
+        commit_positions(consumer, dlq, commits).await?;
     }
     Ok(report)
+}
+
+/// Commits the replay group's new position in each partition of `dlq`.
+async fn commit_positions(
+    consumer: BaseConsumer,
+    dlq: String,
+    commits: std::collections::BTreeMap<i32, i64>,
+) -> Result<(), KafkaError> {
+    if commits.is_empty() {
+        return Ok(());
+    }
+    run_blocking(move || {
+        let mut list = TopicPartitionList::new();
+        for (partition, pos) in commits {
+            list.add_partition_offset(&dlq, partition, Offset::Offset(pos))?;
+        }
+        consumer.commit(&list, CommitMode::Sync)?;
+        Ok(())
+    })
+    .await
 }
 
 fn replay_consumer(config: &KafkaConfig) -> Result<BaseConsumer, KafkaError> {

@@ -1,10 +1,16 @@
 //! Parsing speed of the generated old.json (small, medium, large) from text to a DOM, dropped:
 //!
-//! - `herald`: the crate's own parser into a bump arena, reset after each parse (what
-//!   `check_json` does);
-//! - `simd_json`: `simd_json::to_borrowed_value` on a copy of the text (it parses in place), the
-//!   parser `check_json` used before;
-//! - `serde_json`: `serde_json::from_str::<serde_json::Value>`.
+//! - `herald/warm`: the crate's own parser into a bump arena reset after each parse, so warm
+//!   memory is reused (what `check_json` does);
+//! - `herald/cold`: the same parser into a fresh arena each time;
+//! - `simd_json/warm`: `simd_json::to_borrowed_value_with_buffers`, the parser `check_json` used
+//!   before, on a copy of the text (it parses in place) made into a buffer kept across
+//!   iterations, with its scratch `Buffers` kept too: the same warm treatment as herald's, the
+//!   copy (a memcpy) counted;
+//! - `simd_json/cold`: `simd_json::to_borrowed_value` on a freshly allocated copy each time;
+//! - `serde_json`: `serde_json::from_str::<serde_json::Value>` (it has no reusable state).
+//!
+//! Compare warm with warm and cold with cold.
 //!
 //! The parser is crate-private, so this compiles its modules in through `#[path]`.
 //!
@@ -42,14 +48,30 @@ fn parse(c: &mut Criterion) {
         let text = generated_old(size);
         group.throughput(Throughput::Bytes(text.len() as u64));
         let mut arena = Bump::new();
-        group.bench_function(format!("herald/{size}"), |b| {
+        group.bench_function(format!("herald/warm/{size}"), |b| {
             b.iter(|| {
                 let parsed = text::parse(black_box(&text), &arena).map(|v| black_box(v).len());
                 arena.reset();
                 parsed
             })
         });
-        group.bench_function(format!("simd_json/{size}"), |b| {
+        group.bench_function(format!("herald/cold/{size}"), |b| {
+            b.iter(|| {
+                let arena = Bump::new();
+                text::parse(black_box(&text), &arena).map(|v| black_box(v).len())
+            })
+        });
+        let mut buffer: Vec<u8> = Vec::with_capacity(text.len());
+        let mut buffers = simd_json::Buffers::new(text.len());
+        group.bench_function(format!("simd_json/warm/{size}"), |b| {
+            b.iter(|| {
+                buffer.clear();
+                buffer.extend_from_slice(black_box(&text).as_bytes());
+                simd_json::to_borrowed_value_with_buffers(&mut buffer, &mut buffers)
+                    .map(|v| matches!(black_box(v), simd_json::BorrowedValue::Object(_)))
+            })
+        });
+        group.bench_function(format!("simd_json/cold/{size}"), |b| {
             b.iter(|| {
                 let mut buffer = black_box(&text).as_bytes().to_vec();
                 simd_json::to_borrowed_value(&mut buffer)

@@ -390,19 +390,9 @@ pub async fn connect(url: &str, pool_size: u32) -> Result<Arc<dyn Store>> {
     }
 }
 
-/// A URL with its password replaced, for messages and logs.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.find(':') {
-                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
+/// A URL with its password replaced, for messages and logs (herald-core's, shared by every
+/// crate that shows a connection URL).
+pub use herald_core::redact_url as redact;
 
 /// Milliseconds since the Unix epoch.
 pub(crate) fn now_ms() -> i64 {

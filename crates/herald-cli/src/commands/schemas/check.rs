@@ -6,6 +6,8 @@
 //! a version the baseline has must be there, unchanged: an edited or deleted published version
 //! is a break whatever the level. Annotations (`description`, `title`, `examples`, ...) are not
 //! part of that comparison: rewording a doc comment needs no new version.
+//! A registry's versions are matched to herald's by number
+//! (registry version N is herald's vN, as `register` keeps it), not by content.
 //!
 //! Level and policy of an event: with `--against registry:` and no `--level`, the level the
 //! registry has configured for the subject; otherwise the event's entry in `herald.toml`, then
@@ -140,12 +142,16 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<CheckOutcome> {
             .collect::<anyhow::Result<Vec<_>>>()?,
         Some(Against::Git(rev)) => {
             let base = against::load_git(&args.dir, rev, &display)?;
-            against_baseline(&current, &base, &display, &levels)?
+            against_baseline(&current, &base, &display, Source::Against, &|n| {
+                levels.of(n)
+            })?
         }
         Some(Against::Dir(path)) => {
             let base = SchemaSet::load_dir(path, &display)
                 .with_context(|| format!("reading the baseline dir:{}", path.display()))?;
-            against_baseline(&current, &base, &display, &levels)?
+            against_baseline(&current, &base, &display, Source::Against, &|n| {
+                levels.of(n)
+            })?
         }
         Some(Against::Registry(url)) => {
             let template = subject_template(args.subject_template.as_deref(), &config)?;
@@ -154,7 +160,9 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<CheckOutcome> {
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")?;
-            runtime.block_on(against_registry(&client, url, &current, &template, &levels))?
+            runtime.block_on(against_registry(
+                &client, url, &current, &display, &template, &levels,
+            ))?
         }
     };
     Ok(CheckOutcome {
@@ -259,12 +267,14 @@ fn within(
     Ok(outcome)
 }
 
-/// DIR against the same layout elsewhere (`git:` or `dir:`).
+/// DIR against the same layout elsewhere (`git:` or `dir:`, or a registry's versions numbered
+/// as herald's), whose versions are reported as coming from `source`.
 fn against_baseline(
     current: &SchemaSet,
     base: &SchemaSet,
     display: &str,
-    levels: &Levels<'_>,
+    source: Source,
+    level_of: &dyn Fn(&str) -> (CompatibilityLevel, Policy),
 ) -> anyhow::Result<Vec<EventOutcome>> {
     let empty = EventSchemas::default();
     let mut names: Vec<&String> = current.events.keys().chain(base.events.keys()).collect();
@@ -274,7 +284,7 @@ fn against_baseline(
     for name in names {
         let cur = current.events.get(name).unwrap_or(&empty);
         let old = base.events.get(name);
-        let (level, policy) = levels.of(name);
+        let (level, policy) = level_of(name);
         let Some(old) = old else {
             out.push(within(name, cur, level, policy, true)?);
             continue;
@@ -296,7 +306,7 @@ fn against_baseline(
                     version: *v,
                     previous: Some(Previous {
                         version: *v,
-                        source: Source::Against,
+                        source,
                     }),
                     kind: "VERSION_REMOVED".to_owned(),
                     path: "#".to_owned(),
@@ -314,7 +324,7 @@ fn against_baseline(
                         version: *v,
                         previous: Some(Previous {
                             version: *v,
-                            source: Source::Against,
+                            source,
                         }),
                         kind: "PUBLISHED_VERSION_CHANGED".to_owned(),
                         path: "#".to_owned(),
@@ -329,7 +339,7 @@ fn against_baseline(
                     };
                     let prev = Previous {
                         version: *v,
-                        source: Source::Against,
+                        source,
                     };
                     let (_, findings) =
                         compare(level, policy, now, &[(prev, &published.value)], &resolver)?;
@@ -359,13 +369,7 @@ fn against_baseline(
             earlier.dedup();
             for p in earlier.into_iter().rev() {
                 if let Some(published) = old.versions.get(&p) {
-                    previous.push((
-                        Previous {
-                            version: p,
-                            source: Source::Against,
-                        },
-                        &published.value,
-                    ));
+                    previous.push((Previous { version: p, source }, &published.value));
                 } else if let Some(local) = cur.versions.get(&p) {
                     previous.push((
                         Previous {
@@ -390,15 +394,31 @@ fn is_code(e: &ClientError, codes: &[u32]) -> bool {
 }
 
 /// DIR against what a registry holds for each event's subject.
+///
+/// herald version N of an event is registry version N of its subject: `herald schemas
+/// register` registers the versions oldest first and refuses any that would get another
+/// number (see `register.rs`). So the registry's versions are a baseline like `git:`'s, matched
+/// by number, not by content: a registered version edited in place is
+/// `PUBLISHED_VERSION_CHANGED` with what changed, never a new version. A local version that
+/// the registry holds under another number, or that was not registered while a later one was,
+/// is `REGISTRY_VERSION_MISMATCH`: that subject's history was not written by herald alone.
+///
+/// Why by number and not by an annotation naming herald's version in the registered schema:
+/// the registry keeps what it is given, so the annotation would change the schema every
+/// Confluent client and herald-kafka's serializer look up by content, and a producer
+/// registering the plain schema would add a version.
 async fn against_registry(
     client: &RegistryClient,
     url: &str,
     current: &SchemaSet,
+    display: &str,
     template: &str,
     levels: &Levels<'_>,
 ) -> anyhow::Result<Vec<EventOutcome>> {
     let fail = |e: ClientError| anyhow::anyhow!(registry_conn::explain(&e, url));
-    let mut out = Vec::new();
+    let mut base = SchemaSet::default();
+    let mut event_levels: BTreeMap<String, (CompatibilityLevel, Policy)> = BTreeMap::new();
+    let mut mismatches: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
     for (name, ev) in &current.events {
         let subject = subject_of(template, name);
         let (local_level, policy) = levels.of(name);
@@ -413,132 +433,105 @@ async fn against_registry(
                 Err(e) => return Err(fail(e)),
             }
         };
-
-        // Which local versions the registry already has (local version -> registry version).
-        let mut registered: BTreeMap<u32, i32> = BTreeMap::new();
-        let mut known = true;
+        event_levels.insert(name.clone(), (level, policy));
+        let published = registry_versions(client, &subject).await.map_err(fail)?;
+        let Some(latest) = published.keys().max().copied() else {
+            // A subject the registry does not know is new: only DIR's own versions to compare.
+            continue;
+        };
+        let mut schemas = EventSchemas::default();
+        for (version, text) in published {
+            let value: Value = serde_json::from_str(&text).with_context(|| {
+                format!("version {version} of `{subject}` in the registry is not JSON")
+            })?;
+            let file = schema_dir::file_path(display, name, version);
+            schemas.versions.insert(
+                version,
+                VersionFile {
+                    version,
+                    file,
+                    text,
+                    value,
+                },
+            );
+        }
+        let found = mismatches.entry(name.clone()).or_default();
         for v in ev.versions.values() {
-            match client.lookup(&subject, &v.text).await {
-                Ok(s) => {
-                    registered.insert(v.version, s.version);
-                }
-                Err(e) if is_code(&e, &[40403]) => {}
-                Err(e) if is_code(&e, &[40401]) => {
-                    known = false;
-                    break;
+            if schemas
+                .versions
+                .get(&v.version)
+                .is_some_and(|r| r.value == v.value)
+            {
+                continue;
+            }
+            let message = match client.lookup(&subject, &v.text).await {
+                Ok(s) if u32::try_from(s.version).ok() != Some(v.version) => format!(
+                    "v{} of `{name}` is registry version {} of `{subject}`, not version {}: herald registers v<N> as version <N>, so this subject's versions were not all registered by `herald schemas register`",
+                    v.version, s.version, v.version
+                ),
+                Ok(_) => continue,
+                Err(e) if is_code(&e, &[40401, 40403]) => {
+                    if v.version < latest && !schemas.versions.contains_key(&v.version) {
+                        format!(
+                            "v{} of `{name}` is not in the registry but the later version {latest} of `{subject}` is (version {} was deleted there, or registered by something else): v{} can no longer be registered as version {}",
+                            v.version, v.version, v.version, v.version
+                        )
+                    } else {
+                        continue;
+                    }
                 }
                 Err(e) => return Err(fail(e)),
-            }
-        }
-        if !known {
-            // A subject the registry does not know is new: only DIR's own versions to compare.
-            let mut outcome = within(name, ev, level, policy, true)?;
-            outcome.subject = Some(subject);
-            out.push(outcome);
-            continue;
-        }
-        let mut outcome = EventOutcome {
-            event: name.clone(),
-            subject: Some(subject.clone()),
-            level,
-            policy,
-            is_new: false,
-            checked: Vec::new(),
-            findings: Vec::new(),
-        };
-        let newest_registered = registered.keys().max().copied();
-        let mut pending: Vec<&VersionFile> = Vec::new();
-        for v in ev
-            .versions
-            .values()
-            .filter(|v| !registered.contains_key(&v.version))
-        {
-            match newest_registered {
-                Some(newest) if v.version < newest => outcome.findings.push(Finding {
-                    file: v.file.clone(),
-                    version: v.version,
-                    previous: None,
-                    kind: "PUBLISHED_VERSION_CHANGED".to_owned(),
-                    path: "#".to_owned(),
-                    message: format!(
-                        "v{} is not registered under `{subject}` but the later v{newest} is: v{} was changed after it was published; a published version must never change",
-                        v.version, v.version
-                    ),
-                    breaking: true,
-                }),
-                _ => pending.push(v),
-            }
-        }
-        if !pending.is_empty() {
-            let registry_versions = registry_history(client, &subject, level)
-                .await
-                .map_err(fail)?;
-            let parsed: Vec<(Previous, Value)> = registry_versions
-                .into_iter()
-                .map(|(version, text)| {
-                    let value: Value = serde_json::from_str(&text).with_context(|| {
-                        format!("version {version} of `{subject}` in the registry is not JSON")
-                    })?;
-                    Ok((
-                        Previous {
-                            version,
-                            source: Source::Registry,
-                        },
-                        value,
-                    ))
-                })
-                .collect::<anyhow::Result<_>>()?;
-            let resolver = FolderResolver {
-                documents: &ev.documents,
             };
-            for (i, new) in pending.iter().enumerate() {
-                let mut previous: Vec<(Previous, &Value)> = pending[..i]
-                    .iter()
-                    .rev()
-                    .map(|v| {
-                        (
-                            Previous {
-                                version: v.version,
-                                source: Source::Local,
-                            },
-                            &v.value,
-                        )
-                    })
-                    .collect();
-                previous.extend(parsed.iter().map(|(p, v)| (*p, v)));
-                let (checked, findings) = compare(level, policy, new, &previous, &resolver)?;
-                outcome.checked.push(checked);
-                outcome.findings.extend(findings);
-            }
+            found.push(Finding {
+                file: v.file.clone(),
+                version: v.version,
+                previous: None,
+                kind: "REGISTRY_VERSION_MISMATCH".to_owned(),
+                path: "#".to_owned(),
+                message,
+                breaking: true,
+            });
         }
-        out.push(outcome);
+        base.events.insert(name.clone(), schemas);
+    }
+    let level_of = |name: &str| {
+        event_levels
+            .get(name)
+            .copied()
+            .unwrap_or_else(|| levels.of(name))
+    };
+    let mut out = against_baseline(current, &base, display, Source::Registry, &level_of)?;
+    for outcome in &mut out {
+        outcome.subject = Some(subject_of(template, &outcome.event));
+        if let Some(found) = mismatches.remove(&outcome.event) {
+            outcome.findings.splice(0..0, found);
+        }
     }
     Ok(out)
 }
 
-/// The registry's live versions of `subject`, newest first: only the latest unless `level` is
-/// transitive.
-async fn registry_history(
+/// Every live version of `subject` in the registry, by number (soft-deleted ones are left
+/// out, as the registry leaves them out of its own checks); empty for an unknown subject.
+async fn registry_versions(
     client: &RegistryClient,
     subject: &str,
-    level: CompatibilityLevel,
-) -> Result<Vec<(u32, String)>, ClientError> {
+) -> Result<BTreeMap<u32, String>, ClientError> {
     let latest = match client.latest(subject).await {
         Ok(l) => l,
-        Err(e) if is_code(&e, &[40401, 40402]) => return Ok(Vec::new()),
+        Err(e) if is_code(&e, &[40401, 40402]) => return Ok(BTreeMap::new()),
         Err(e) => return Err(e),
     };
-    let mut out = vec![(u32::try_from(latest.version).unwrap_or(0), latest.schema)];
-    if level.is_transitive() {
-        for n in (1..latest.version).rev() {
-            match client.version(subject, &n.to_string()).await {
-                Ok(s) => out.push((u32::try_from(n).unwrap_or(0), s.schema)),
-                // Soft-deleted versions are not compared (as the registry does).
-                Err(e) if is_code(&e, &[40402, 40406]) => {}
-                Err(e) => return Err(e),
+    let mut out = BTreeMap::new();
+    for n in 1..latest.version {
+        match client.version(subject, &n.to_string()).await {
+            Ok(s) => {
+                out.insert(u32::try_from(n).unwrap_or(0), s.schema);
             }
+            Err(e) if is_code(&e, &[40402, 40406]) => {}
+            Err(e) => return Err(e),
         }
     }
+    out.insert(u32::try_from(latest.version).unwrap_or(0), latest.schema);
     Ok(out)
 }
 

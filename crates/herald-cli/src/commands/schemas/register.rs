@@ -4,6 +4,13 @@
 //! Idempotent: each version is looked up first, so a second run registers nothing. Events go
 //! in name order, versions in number order; an incompatible version (HTTP 409) stops the run
 //! with the registry's reason and exit code 1, any other failure with exit code 2.
+//!
+//! herald version N of an event becomes registry version N of its subject, and nothing else
+//! does: `check --against registry:` relies on it to match versions by number (why by number:
+//! see `against_registry` in `check.rs`). So a version is refused (exit 1) when the registry
+//! holds version N with other content (vN was edited after it was published), holds vN's
+//! content under another number, or would give it another number (a version missing before it,
+//! or versions of the subject registered or deleted by something else).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +69,80 @@ fn is_code(e: &ClientError, codes: &[u32]) -> bool {
     e.error_code().is_some_and(|c| codes.contains(&c))
 }
 
+/// Why a version cannot be registered as registry version N, or `None` when it can: the
+/// registry's newest version of the subject is `latest` and vN's content is not registered.
+async fn misfit(
+    client: &RegistryClient,
+    subject: &str,
+    version: u32,
+    latest: u32,
+    newest_local: u32,
+) -> Result<Option<String>, ClientError> {
+    if version == latest + 1 {
+        return Ok(None);
+    }
+    if version > latest {
+        return Ok(Some(format!(
+            "it would become {subject} version {}, not {version}: herald registers v<N> as version <N>, and the registry's newest version is {latest}",
+            latest + 1
+        )));
+    }
+    match client.version(subject, &version.to_string()).await {
+        Ok(_) => Ok(Some(format!(
+            "{subject} version {version} holds other content: v{version} was changed after it was published, and a published version must never change; restore it and add the change as v{}",
+            newest_local.max(latest) + 1
+        ))),
+        Err(e) if is_code(&e, &[40402, 40406]) => Ok(Some(format!(
+            "{subject} version {version} was deleted from the registry, whose newest version is {latest}: v{version} can no longer be registered as version {version}"
+        ))),
+        Err(e) => Err(e),
+    }
+}
+
+/// The registry's refusal as sentences: each difference of its verdict, without the old
+/// schema's text that Confluent-style messages carry.
+fn describe_refusal(messages: &[String]) -> String {
+    let mut differences = Vec::new();
+    let (mut against, mut level) = (None, None);
+    for m in messages {
+        if let Some(rest) = m.strip_prefix("{errorType:'") {
+            let (kind, description) = rest.split_once("', description:'").unwrap_or((rest, ""));
+            let description = description.strip_suffix("'}").unwrap_or(description);
+            differences.push(format!("{kind}: {description}"));
+        } else if let Some(v) = m.strip_prefix("{oldSchemaVersion: ") {
+            against = Some(v.trim_end_matches('}').to_owned());
+        } else if let Some(rest) = m.split_once("compatibility: '").map(|(_, r)| r) {
+            level = rest.split('\'').next().map(str::to_owned);
+        }
+    }
+    let mut text = String::from("incompatible");
+    if let Some(v) = against {
+        text.push_str(&format!(" with version {v}"));
+    }
+    if let Some(l) = level {
+        text.push_str(&format!(" at {l}"));
+    }
+    if differences.is_empty() {
+        text.push_str(" (the registry gave no details)");
+    } else {
+        text.push_str(": ");
+        text.push_str(&differences.join("; "));
+    }
+    text
+}
+
+/// The registry's reason for refusing `text` under `subject`, in words (its verdict asked
+/// again verbosely; the 409 body would show the old schema's JSON).
+async fn refusal(client: &RegistryClient, subject: &str, text: &str, fallback: &str) -> String {
+    match client.check_compatibility(subject, text, None, true).await {
+        Ok(c) if !c.is_compatible => describe_refusal(&c.messages),
+        _ => fallback
+            .split_once(", details:")
+            .map_or(fallback, |(head, _)| head)
+            .to_owned(),
+    }
+}
+
 async fn register(
     client: &RegistryClient,
     args: &RegisterArgs,
@@ -86,10 +167,16 @@ async fn register(
     )?;
     for (name, ev) in &set.events {
         let subject = subject_of(template, name);
+        let newest_local = ev.versions.keys().max().copied().unwrap_or(0);
+        let mut latest = match client.latest(&subject).await {
+            Ok(s) => u32::try_from(s.version).unwrap_or(0),
+            Err(e) if is_code(&e, &[40401, 40402]) => 0,
+            Err(e) => return Err(fail(e)),
+        };
         let mut first_new = true;
         for v in ev.versions.values() {
-            match client.lookup(&subject, &v.text).await {
-                Ok(s) => {
+            let why_not = match client.lookup(&subject, &v.text).await {
+                Ok(s) if u32::try_from(s.version).ok() == Some(v.version) => {
                     present += 1;
                     writeln!(
                         out,
@@ -98,12 +185,38 @@ async fn register(
                     )?;
                     continue;
                 }
-                Err(e) if is_code(&e, &[40401, 40403]) => {}
+                Ok(s) => Some(format!(
+                    "its content is {subject} version {}, not version {}: herald registers v<N> as version <N>, so this subject's versions were not all registered by herald",
+                    s.version, v.version
+                )),
+                Err(e) if is_code(&e, &[40401, 40403]) => {
+                    misfit(client, &subject, v.version, latest, newest_local)
+                        .await
+                        .map_err(fail)?
+                }
                 Err(e) => return Err(fail(e)),
+            };
+            if let Some(why) = why_not {
+                writeln!(out, "✗ {}: cannot register it: {why}", v.file)?;
+                if args.dry_run {
+                    // Registering would stop here: later versions of the subject follow it.
+                    would_refuse += 1;
+                    break;
+                }
+                let left = total - registered - present - 1;
+                writeln!(
+                    out,
+                    "stopped at {}: {registered} registered, {present} already registered, {left} not attempted",
+                    v.file
+                )?;
+                return Ok(ExitCode::from(EXIT_INCOMPATIBLE));
             }
             if args.dry_run {
                 would += 1;
-                let mut line = format!("+ {}: would register as {subject}", v.file);
+                let mut line = format!(
+                    "+ {}: would register as {subject} version {}",
+                    v.file, v.version
+                );
                 // Only the first new version can be checked now: later ones follow it.
                 if first_new {
                     let c = client
@@ -114,11 +227,12 @@ async fn register(
                         would_refuse += 1;
                         line.push_str(&format!(
                             " (the registry would refuse it: {})",
-                            c.messages.join("; ")
+                            describe_refusal(&c.messages)
                         ));
                     }
                 }
                 first_new = false;
+                latest = v.version;
                 writeln!(out, "{line}")?;
                 continue;
             }
@@ -128,20 +242,31 @@ async fn register(
                     let version = client
                         .lookup(&subject, &v.text)
                         .await
-                        .map(|s| format!(" version {}", s.version))
-                        .unwrap_or_default();
+                        .map_err(fail)?
+                        .version;
                     writeln!(
                         out,
-                        "+ {}: registered as {subject}{version} (id {id})",
+                        "+ {}: registered as {subject} version {version} (id {id})",
                         v.file
                     )?;
+                    if u32::try_from(version).ok() != Some(v.version) {
+                        // Soft-deleted versions the registry did not show still take numbers.
+                        writeln!(
+                            out,
+                            "✗ {}: the registry gave it version {version}, not {}: versions of {subject} deleted earlier still count; herald cannot check this subject by version any more",
+                            v.file, v.version
+                        )?;
+                        return Ok(ExitCode::from(EXIT_INCOMPATIBLE));
+                    }
+                    latest = v.version;
                 }
                 Err(ClientError::Api {
                     status: 409,
                     message,
                     ..
                 }) => {
-                    writeln!(out, "✗ {}: the registry refused it: {message}", v.file)?;
+                    let why = refusal(client, &subject, &v.text, &message).await;
+                    writeln!(out, "✗ {}: the registry refused it: {why}", v.file)?;
                     let left = total - registered - present - 1;
                     writeln!(
                         out,
@@ -164,7 +289,7 @@ async fn register(
         if would_refuse > 0 {
             writeln!(
                 out,
-                "{would_refuse} subjects would refuse their first new version: registering would stop there"
+                "{would_refuse} subjects would refuse a version: registering would stop there"
             )?;
             return Ok(ExitCode::from(EXIT_INCOMPATIBLE));
         }
@@ -176,4 +301,23 @@ async fn register(
 
 fn set_label(dir: &std::path::Path) -> String {
     crate::schema_dir::display_dir(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_refusal;
+
+    #[test]
+    fn a_refusal_reads_as_sentences_without_the_old_schema() {
+        let messages = [
+            "{errorType:'TYPE_CHANGED', description:'field `amount` changed from string to integer (at #/properties/amount)'}".to_owned(),
+            "{oldSchemaVersion: 1}".to_owned(),
+            "{oldSchema: '{\"type\":\"object\",\"title\":\"OrderCreated\"}'}".to_owned(),
+            "{validateFields: 'false', compatibility: 'BACKWARD', compatibilityPolicy: 'STRICT'}".to_owned(),
+        ];
+        assert_eq!(
+            describe_refusal(&messages),
+            "incompatible with version 1 at BACKWARD: TYPE_CHANGED: field `amount` changed from string to integer (at #/properties/amount)"
+        );
+    }
 }
