@@ -339,11 +339,10 @@ fn a_new_v3_is_checked_against_registry_v2_and_registered_as_version_3() {
 }
 
 #[test]
-fn a_doc_only_edit_of_registered_v1_names_that_field_only() {
+fn an_in_place_edit_of_registered_v1_names_that_field_only() {
     let (reg, p) = registered_v1_v2();
     let mut edited = order_v1();
-    edited["properties"]["order_id"]["description"] =
-        json!("The order's id, as the shop shows it.");
+    edited["properties"]["order_id"]["maxLength"] = json!(36);
     put(&p.path().join("schemas"), "order.created", 1, &edited);
     let (code, v) = json_check(&p, &reg);
     assert_eq!(code, 1, "{v:#}");
@@ -352,6 +351,7 @@ fn a_doc_only_edit_of_registered_v1_names_that_field_only() {
         .expect("differences");
     assert_eq!(diffs[0]["type"], "PUBLISHED_VERSION_CHANGED", "{v:#}");
     assert_eq!(diffs[0]["version"], 1, "{v:#}");
+    assert!(diffs.len() > 1, "the change itself is reported: {v:#}");
     for d in diffs {
         assert_ne!(
             d["type"], "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL",
@@ -368,6 +368,33 @@ fn a_doc_only_edit_of_registered_v1_names_that_field_only() {
             path == "#" || path.starts_with("#/properties/order_id"),
             "{v:#}"
         );
+    }
+}
+
+#[test]
+fn a_doc_only_edit_of_registered_v1_passes_and_registers_nothing() {
+    // The drift test rewrites a file in place for a reworded doc comment; the registry keeps
+    // the published wording, and neither check nor register may call that a change.
+    let (reg, p) = registered_v1_v2();
+    let mut edited = order_v1();
+    edited["properties"]["order_id"]["description"] =
+        json!("The order's id, as the shop shows it.");
+    put(&p.path().join("schemas"), "order.created", 1, &edited);
+    let (code, v) = json_check(&p, &reg);
+    assert_eq!(code, 0, "{v:#}");
+    for dry_run in [true, false] {
+        let mut args = vec!["schemas", "register", "--registry", reg.url.as_str()];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        let o = herald_in(p.path(), &args);
+        assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+        let out = stdout(&o);
+        assert!(
+            out.contains("= schemas/order.created/v1.json: already registered as order.created version 1 (only its annotations were reworded"),
+            "{out}"
+        );
+        assert_eq!(reg.versions("order.created"), [1, 2], "nothing registered");
     }
 }
 

@@ -69,33 +69,57 @@ fn is_code(e: &ClientError, codes: &[u32]) -> bool {
     e.error_code().is_some_and(|c| codes.contains(&c))
 }
 
-/// Why a version cannot be registered as registry version N, or `None` when it can: the
-/// registry's newest version of the subject is `latest` and vN's content is not registered.
-async fn misfit(
+/// Where vN, whose exact text the registry does not hold, stands against registry version N.
+enum Fit {
+    /// It can be registered: it becomes version N.
+    New,
+    /// Version N is vN apart from annotations (a reworded doc comment): nothing to register;
+    /// the registry keeps the wording it was first given.
+    Reworded,
+    /// It cannot be registered as version N, for this reason.
+    Misfit(String),
+}
+
+/// Whether vN (`text`) can be registered as registry version N; the registry's newest
+/// version of the subject is `latest`.
+async fn fit(
     client: &RegistryClient,
     subject: &str,
     version: u32,
+    text: &str,
     latest: u32,
     newest_local: u32,
-) -> Result<Option<String>, ClientError> {
+) -> Result<Fit, ClientError> {
     if version == latest + 1 {
-        return Ok(None);
+        return Ok(Fit::New);
     }
     if version > latest {
-        return Ok(Some(format!(
+        return Ok(Fit::Misfit(format!(
             "it would become {subject} version {}, not {version}: herald registers v<N> as version <N>, and the registry's newest version is {latest}",
             latest + 1
         )));
     }
     match client.version(subject, &version.to_string()).await {
-        Ok(_) => Ok(Some(format!(
+        Ok(registered) if reworded(&registered.schema, text) => Ok(Fit::Reworded),
+        Ok(_) => Ok(Fit::Misfit(format!(
             "{subject} version {version} holds other content: v{version} was changed after it was published, and a published version must never change; restore it and add the change as v{}",
             newest_local.max(latest) + 1
         ))),
-        Err(e) if is_code(&e, &[40402, 40406]) => Ok(Some(format!(
+        Err(e) if is_code(&e, &[40402, 40406]) => Ok(Fit::Misfit(format!(
             "{subject} version {version} was deleted from the registry, whose newest version is {latest}: v{version} can no longer be registered as version {version}"
         ))),
         Err(e) => Err(e),
+    }
+}
+
+/// Whether two schema texts differ only in annotations (`description`, `title`, ...).
+fn reworded(registered: &str, local: &str) -> bool {
+    match (
+        serde_json::from_str(registered),
+        serde_json::from_str(local),
+    ) {
+        (Ok(a), Ok(b)) => herald_schema::same_apart_from_annotations(&a, &b),
+        _ => false,
     }
 }
 
@@ -190,9 +214,22 @@ async fn register(
                     s.version, v.version
                 )),
                 Err(e) if is_code(&e, &[40401, 40403]) => {
-                    misfit(client, &subject, v.version, latest, newest_local)
+                    match fit(client, &subject, v.version, &v.text, latest, newest_local)
                         .await
                         .map_err(fail)?
+                    {
+                        Fit::New => None,
+                        Fit::Reworded => {
+                            present += 1;
+                            writeln!(
+                                out,
+                                "= {}: already registered as {subject} version {} (only its annotations were reworded since; the registry keeps the published wording)",
+                                v.file, v.version
+                            )?;
+                            continue;
+                        }
+                        Fit::Misfit(why) => Some(why),
+                    }
                 }
                 Err(e) => return Err(fail(e)),
             };
