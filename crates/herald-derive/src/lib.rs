@@ -59,9 +59,7 @@ use syn::{DeriveInput, ItemFn, parse_macro_input};
 #[proc_macro_derive(Event, attributes(event))]
 pub fn derive_event(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    event::derive(&input, &krate::herald_path())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    event::derive_or_fallback(&input, &krate::herald_path()).into()
 }
 
 /// Turns an async fn `(event: E, ctx: &Context) -> Result<(), Error>` into a handler type

@@ -14,7 +14,8 @@
 //! ```
 //!
 //! [`router`] gives the bare `axum::Router` for embedding; serve it with
-//! `into_make_service_with_connect_info::<SocketAddr>()` to keep the failed-login limit.
+//! `into_make_service_with_connect_info::<SocketAddr>()` to keep the failed-login limit, and
+//! call [`install_metrics`] once at start-up for `/metrics`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +42,7 @@ pub mod store;
 mod subjects;
 
 pub use error::{Error, Result};
+pub use observe::install_metrics;
 pub use serve::{ServeError, ServeOptions, Server, TlsFiles, serve};
 pub use store::Store;
 
@@ -123,6 +125,10 @@ impl AppState {
 }
 
 /// The whole HTTP API with its middleware (auth, limits, timeout, tracing, metrics).
+///
+/// Building a router changes nothing outside it: requests are counted through whatever
+/// `metrics` recorder is current, and `/metrics` answers 503 until [`install_metrics`] has
+/// run ([`Server::bind`] does it).
 pub fn router(state: AppState) -> axum::Router {
     use axum::Router;
     use axum::error_handling::HandleErrorLayer;
@@ -157,8 +163,6 @@ pub fn router(state: AppState) -> axum::Router {
         ));
     }
 
-    // Install the recorder before the first request is counted.
-    let _ = observe::handle();
     let timeout = state.settings.request_timeout;
     Router::new()
         .merge(api)

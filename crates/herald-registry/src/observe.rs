@@ -27,10 +27,19 @@ pub fn metrics_router() -> Router<AppState> {
 /// How often histogram samples are folded into their summaries.
 const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
-/// The process-wide recorder (installed once, whatever the number of routers).
-pub fn handle() -> Option<&'static PrometheusHandle> {
-    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
-    HANDLE
+/// herald-registry's recorder, once [`install_metrics`] has run: `Some` if it was
+/// installed, `None` if another recorder held the process-wide slot.
+static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs herald-registry's Prometheus recorder as the process-wide `metrics` recorder and
+/// starts the thread that folds histogram samples (for the life of the process), so that
+/// `/metrics` has something to render. [`Server::bind`](crate::Server::bind) (and so
+/// [`serve`](crate::serve) and the binary) calls it; an application that serves
+/// [`router`](crate::router) itself calls it once at start-up. Later calls do nothing.
+///
+/// Returns `false` when another recorder was installed first: `/metrics` then answers 503.
+pub fn install_metrics() -> bool {
+    RECORDER
         .get_or_init(|| {
             let handle = PrometheusBuilder::new().install_recorder().ok()?;
             // `install_recorder` leaves upkeep to us: without it every histogram sample is
@@ -46,7 +55,7 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
                 });
             Some(handle)
         })
-        .as_ref()
+        .is_some()
 }
 
 /// 200 when the store answers, 500 with 50001 otherwise.
@@ -65,7 +74,7 @@ pub(crate) async fn health(State(state): State<AppState>) -> Response {
 pub(crate) async fn prometheus(State(state): State<AppState>) -> Response {
     metrics::gauge!("herald_registry_schema_cache_entries")
         .set(state.store.caches().schemas.len() as f64);
-    match handle() {
+    match RECORDER.get().and_then(Option::as_ref) {
         Some(h) => {
             let mut resp = h.render().into_response();
             resp.headers_mut().insert(
@@ -76,7 +85,7 @@ pub(crate) async fn prometheus(State(state): State<AppState>) -> Response {
         }
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
-            "metrics recorder unavailable",
+            "metrics recorder not installed: serve through herald_registry::serve or Server, or call herald_registry::install_metrics() at start-up",
         )
             .into_response(),
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum_server::tls_rustls::RustlsConfig;
 
-use crate::{AppState, Settings, router};
+use crate::{AppState, Settings, install_metrics, router};
 
 /// How long open connections get to finish once shutdown is asked for (TLS).
 const DRAIN: Duration = Duration::from_secs(10);
@@ -135,7 +135,8 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
-    /// Checks the start-up rules, loads TLS and binds.
+    /// Checks the start-up rules, loads TLS, binds, and installs the process-wide metrics
+    /// recorder `/metrics` renders ([`install_metrics`]).
     pub async fn bind(state: AppState, options: ServeOptions) -> Result<Self, ServeError> {
         check(&state.settings, &options)?;
         let tls = options.tls.as_ref().map(load_tls).transpose()?;
@@ -146,6 +147,11 @@ impl Server {
                 source,
             })?;
         let local_addr = listener.local_addr()?;
+        if !install_metrics() {
+            tracing::warn!(
+                "another metrics recorder is installed: /metrics will answer 503 and the registry's metrics go to that recorder"
+            );
+        }
         Ok(Self {
             listener,
             local_addr,

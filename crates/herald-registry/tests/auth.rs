@@ -180,6 +180,8 @@ async fn metrics_and_openapi(public: bool) {
         public_openapi: public,
         ..Settings::default()
     };
+    // The test server serves `router()` itself, so it installs the recorder as an embedder does.
+    herald_registry::install_metrics();
     let (_db, s) = start_with(Backend::Sqlite, settings).await;
     for path in ["/metrics", "/openapi.json"] {
         let anonymous = s.call(Method::GET, path, None).await;

@@ -1,4 +1,5 @@
-//! The binary: plain logs into a pipe, `hash-password`, and the start-up rules from its flags.
+//! The binary: plain logs into a pipe, `/metrics`, `hash-password`, and the start-up rules
+//! from its flags.
 
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -97,6 +98,28 @@ async fn logs_into_a_pipe_have_no_colours() {
     assert!(
         !text.contains('\u{1b}'),
         "ANSI escape in piped output: {text:?}"
+    );
+}
+
+#[tokio::test]
+async fn metrics_show_the_requests_served() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let _proc = start(&dir, port, &[]).await;
+    let subjects = reqwest::get(format!("http://127.0.0.1:{port}/subjects"))
+        .await
+        .expect("request");
+    assert_eq!(subjects.status(), 200);
+    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .expect("request");
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.expect("body");
+    assert!(
+        text.contains(
+            r#"herald_registry_http_requests_total{method="GET",route="/subjects",status="200"}"#
+        ),
+        "{text}"
     );
 }
 

@@ -319,3 +319,36 @@ async fn failed_logins_are_limited_per_address() {
         200
     );
 }
+
+/// Serving installs the recorder `/metrics` renders (building a router does not): the
+/// requests served show up in the registry's counters.
+#[tokio::test]
+async fn metrics_show_the_requests_served() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let lo: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    let s = bind(&db, Settings::default(), ServeOptions::new(lo))
+        .await
+        .expect("bind");
+    let port = s.addr.port();
+    let client = reqwest::Client::new();
+    let subjects = get(&client, "http", "127.0.0.1", port, "/subjects", None)
+        .await
+        .expect("request");
+    assert_eq!(subjects.status(), 200);
+
+    let metrics = get(&client, "http", "127.0.0.1", port, "/metrics", None)
+        .await
+        .expect("request");
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.expect("body");
+    assert!(
+        text.contains(
+            r#"herald_registry_http_requests_total{method="GET",route="/subjects",status="200"}"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("herald_registry_http_request_duration_seconds"),
+        "{text}"
+    );
+}

@@ -2,9 +2,12 @@
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
+use syn::DeriveInput;
 use syn::spanned::Spanned;
 
+use super::attr;
 use super::valid::{ContentModel, Event};
+use crate::errors::Errors;
 
 pub fn expand(e: &Event<'_>, herald: &TokenStream) -> TokenStream {
     let p = quote!(#herald::__private);
@@ -139,6 +142,37 @@ pub fn expand(e: &Event<'_>, herald: &TokenStream) -> TokenStream {
                 version: #version,
                 rust_type: ::core::concat!(::core::module_path!(), "::", #type_name),
                 schema: <#ident as #p::Event>::schema,
+            }
+        }
+    }
+}
+
+/// What an invalid input gets besides its errors, as thiserror does: an `impl Event` whose
+/// methods are never run (the crate does not compile), so that every use of the type as an
+/// event type-checks and the attribute's error is the only one. The name and version are
+/// the ones written, when they parse, so a `previous = ThisType` elsewhere is checked
+/// against them. A generic type gets none: its `impl` would need bounds on the parameters
+/// (and the error says an event cannot be generic).
+pub fn fallback(input: &DeriveInput, herald: &TokenStream) -> TokenStream {
+    if !input.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let p = quote!(#herald::__private);
+    let ident = &input.ident;
+    let attrs = attr::container(&input.attrs, &mut Errors::default());
+    let name = attrs.name.map_or_else(String::new, |set| set.value.value());
+    let version = attrs
+        .version
+        .and_then(|set| set.value.base10_parse::<u32>().ok())
+        .unwrap_or(0);
+    quote! {
+        #[automatically_derived]
+        impl #p::Event for #ident {
+            const NAME: &'static str = #name;
+            const VERSION: u32 = #version;
+
+            fn aggregate_id(&self) -> ::std::string::String {
+                ::core::unreachable!("#[derive(Event)] on an invalid input does not compile")
             }
         }
     }

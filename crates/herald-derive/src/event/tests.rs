@@ -88,3 +88,34 @@ fn all_errors_of_one_input_are_reported_together() {
             .any(|m| m.starts_with("only one field can be `#[event(aggregate_id)]`"))
     );
 }
+
+#[test]
+fn invalid_input_gets_the_errors_and_a_fallback_impl() {
+    let input: syn::DeriveInput = syn::parse2(quote! {
+        #[event(name = "order.created", version = 0)]
+        struct OrderCreated {
+            #[event(aggregate_id)]
+            order_id: Uuid,
+        }
+    })
+    .expect("valid Rust");
+    let tokens = super::derive_or_fallback(&input, &quote!(::herald));
+    insta::assert_snapshot!(prettyplease::unparse(
+        &syn::parse2(tokens).expect("the expansion parses as a file")
+    ));
+}
+
+#[test]
+fn a_generic_input_gets_no_fallback_impl() {
+    let input: syn::DeriveInput = syn::parse2(quote! {
+        #[event(name = "order.created", version = 1)]
+        struct OrderCreated<T> {
+            #[event(aggregate_id)]
+            order_id: T,
+        }
+    })
+    .expect("valid Rust");
+    let tokens = super::derive_or_fallback(&input, &quote!(::herald)).to_string();
+    assert!(tokens.contains("compile_error"), "{tokens}");
+    assert!(!tokens.contains("impl"), "{tokens}");
+}

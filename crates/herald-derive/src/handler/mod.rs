@@ -13,12 +13,17 @@ use quote::quote;
 use syn::ItemFn;
 
 pub fn expand_attribute(args: TokenStream, item: ItemFn, herald: &TokenStream) -> TokenStream {
-    match build(args, &item, herald) {
+    match build(args.clone(), &item, herald) {
         Ok(handler) => quote!(#item #handler),
-        // The fn is kept as written even then, so its callers do not add errors of their own.
+        // The fn is kept as written even then, and the handler type still exists, so their
+        // users do not add errors of their own.
         Err(error) => {
             let error = error.into_compile_error();
-            quote!(#item #error)
+            let fallback = ast::Input::parse(args, &item)
+                .ok()
+                .and_then(valid::fallback)
+                .map(|f| expand::fallback(&f, herald));
+            quote!(#item #error #fallback)
         }
     }
 }

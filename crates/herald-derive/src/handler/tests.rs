@@ -44,3 +44,35 @@ fn upper_camel_names() {
     assert_eq!(upper_camel("on_v2_event"), "OnV2Event");
     assert_eq!(upper_camel("x"), "X");
 }
+
+#[test]
+fn invalid_input_keeps_the_fn_and_still_declares_the_handler_type() {
+    let item: syn::ItemFn = syn::parse2(quote! {
+        pub async fn charge_payment(event: &OrderCreated, ctx: &Context) -> Result<(), PaymentError> {
+            Ok(())
+        }
+    })
+    .expect("valid Rust");
+    let tokens = super::expand_attribute(
+        quote!(name = "billing.charge", max_attempts = 0),
+        item,
+        &quote!(::herald),
+    );
+    insta::assert_snapshot!(prettyplease::unparse(
+        &syn::parse2(tokens).expect("the expansion parses as a file")
+    ));
+}
+
+#[test]
+fn an_invalid_method_gets_no_fallback_type() {
+    // A type cannot be declared inside the `impl` block the method is in.
+    let item: syn::ItemFn = syn::parse2(quote! {
+        async fn charge(&self, event: OrderCreated, ctx: &Context) -> Result<(), PaymentError> {
+            Ok(())
+        }
+    })
+    .expect("valid Rust");
+    let tokens = super::expand_attribute(quote!(), item, &quote!(::herald)).to_string();
+    assert!(tokens.contains("compile_error"), "{tokens}");
+    assert!(!tokens.contains("struct"), "{tokens}");
+}

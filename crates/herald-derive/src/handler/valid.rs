@@ -7,7 +7,7 @@ use syn::{
     Visibility,
 };
 
-use super::ast::{Input, KeySpec};
+use super::ast::{Args, Input, KeySpec};
 use crate::duration;
 use crate::errors::Errors;
 
@@ -159,10 +159,7 @@ pub fn validate(input: Input<'_>) -> syn::Result<Handler<'_>> {
         );
     }
 
-    let struct_ident = match &args.struct_name {
-        Some(set) => set.value.clone(),
-        None => Ident::new(&upper_camel(&unraw(&item.sig.ident)), item.sig.ident.span()),
-    };
+    let struct_ident = struct_ident(&args, item);
 
     errors.finish()?;
     let Some(sig) = sig else {
@@ -182,6 +179,51 @@ pub fn validate(input: Input<'_>) -> syn::Result<Handler<'_>> {
         permanent: args.permanent.map(|s| s.value),
         idempotency_key: args.idempotency_key.map(|s| s.value),
     })
+}
+
+/// What the handler type of an invalid input can still be given: its name and visibility,
+/// and the event type when the first argument names one.
+pub struct Fallback<'a> {
+    pub fn_ident: &'a Ident,
+    pub vis: &'a Visibility,
+    pub struct_ident: Ident,
+    pub name: String,
+    pub event: Option<&'a Type>,
+}
+
+/// The fallback of an input that did not validate; `None` for a method (a type cannot be
+/// declared inside an `impl` block).
+pub fn fallback(input: Input<'_>) -> Option<Fallback<'_>> {
+    let Input { args, item, .. } = input;
+    let sig = &item.sig;
+    if matches!(sig.inputs.first(), Some(FnArg::Receiver(_))) {
+        return None;
+    }
+    // A generic fn's event type may name its parameters, which mean nothing outside it.
+    let event = match sig.inputs.first() {
+        Some(FnArg::Typed(t)) if sig.generics.params.is_empty() => match &*t.ty {
+            Type::Reference(r) => Some(&*r.elem),
+            Type::ImplTrait(_) => None,
+            ty => Some(ty),
+        },
+        _ => None,
+    };
+    Some(Fallback {
+        fn_ident: &sig.ident,
+        vis: &item.vis,
+        struct_ident: struct_ident(&args, item),
+        name: args
+            .name
+            .map_or_else(|| unraw(&sig.ident), |set| set.value.value()),
+        event,
+    })
+}
+
+fn struct_ident(args: &Args, item: &ItemFn) -> Ident {
+    match &args.struct_name {
+        Some(set) => set.value.clone(),
+        None => Ident::new(&upper_camel(&unraw(&item.sig.ident)), item.sig.ident.span()),
+    }
 }
 
 struct Sig<'a> {
