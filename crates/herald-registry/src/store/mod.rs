@@ -1,5 +1,6 @@
-//! Persistence: one [`Store`] trait, two backends (PostgreSQL, SQLite), the in-process caches
-//! the hot paths read through, and the embedded migrations.
+//! Persistence: one [`Store`] trait, one SQL implementation of it ([`sql::SqlStore`]) with a
+//! dialect per backend (PostgreSQL, SQLite), and the in-process caches the hot paths read
+//! through.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use crate::error::{Error, Result};
 
 pub mod cache;
 pub mod postgres;
+pub mod sql;
 pub mod sqlite;
 
 pub use cache::{Caches, Change, LiveVersion};
@@ -429,33 +431,4 @@ pub(crate) fn add_ref(map: &mut RefMap, name: &str, schema_text: &str) -> Result
     }
     map.insert(name.to_owned(), value);
     Ok(())
-}
-
-/// Embedded migrations of one backend, numbered as in `migrations/<backend>/`.
-#[derive(Debug)]
-pub(crate) struct Embedded(pub &'static [(i64, &'static str, &'static str)]);
-
-impl<'s> sqlx::migrate::MigrationSource<'s> for Embedded {
-    fn resolve(
-        self,
-    ) -> futures::future::BoxFuture<
-        's,
-        std::result::Result<Vec<sqlx::migrate::Migration>, sqlx::error::BoxDynError>,
-    > {
-        Box::pin(async move {
-            Ok(self
-                .0
-                .iter()
-                .map(|(version, description, sql)| {
-                    sqlx::migrate::Migration::new(
-                        *version,
-                        (*description).into(),
-                        sqlx::migrate::MigrationType::Simple,
-                        (*sql).into(),
-                        false,
-                    )
-                })
-                .collect())
-        })
-    }
 }
