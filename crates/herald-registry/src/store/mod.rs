@@ -203,7 +203,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn live_versions(&self, subject: &str, limit: i64) -> Result<Vec<VersionRecord>>;
     /// Ids of schemas (with a live version) that reference `subject`/`version`.
     async fn referenced_by(&self, subject: &str, version: i32) -> Result<Vec<i64>>;
+    /// Deletes the versions of `subject` (soft, or permanently after a soft delete). In one
+    /// transaction, under the subject's lock and its mode locks: refuses a READONLY mode, as
+    /// [`Store::register_uncached`] does.
     async fn delete_subject(&self, subject: &str, permanent: bool) -> Result<Vec<i32>>;
+    /// Deletes one version, as [`Store::delete_subject`] does all of them.
     async fn delete_version(&self, subject: &str, sel: VersionSel, permanent: bool) -> Result<i32>;
     /// Where a schema id is used: (subject, version, deleted).
     async fn id_usages(&self, id: i64) -> Result<Vec<(String, i32, bool)>>;

@@ -161,6 +161,18 @@ where
         })
     }
 
+    /// Begins a write to the versions of `subject`: takes its mode locks shared (a mode switch
+    /// waits for it) and refuses a READONLY mode read under them. Returns the mode in force.
+    async fn begin_subject_write(&self, subject: &str) -> Result<(WriteTx<D::DB>, Option<String>)> {
+        let mut w = self.dialect.begin_write(&self.pool).await?;
+        D::share_modes(&mut w.tx, subject).await?;
+        let mode = Self::mode_conn(&mut w.tx, subject).await?;
+        if mode.as_deref().is_some_and(|m| m.starts_with("READONLY")) {
+            return Err(read_only(subject));
+        }
+        Ok((w, mode))
+    }
+
     /// The mode in force for `subject`, read in the transaction.
     async fn mode_conn(conn: &mut Conn<D>, subject: &str) -> Result<Option<String>> {
         let rows = sqlx::query("SELECT subject, mode FROM mode WHERE subject = $1 OR subject = ''")
@@ -375,14 +387,12 @@ where
         new: &NewSchema,
         mut pre: Precheck,
     ) -> Result<Option<Registered>> {
-        let mut w = self.dialect.begin_write(&self.pool).await?;
-        D::share_modes(&mut w.tx, subject).await?;
+        let (mut w, mode) = self.begin_subject_write(subject).await?;
         sqlx::query("INSERT INTO subjects (subject) VALUES ($1) ON CONFLICT (subject) DO NOTHING")
             .bind(subject)
             .execute(&mut *w.tx)
             .await?;
         let latest = Self::lock_subject(&mut w.tx, subject).await?.unwrap_or(0);
-        let mode = Self::mode_conn(&mut w.tx, subject).await?;
         if !pre.confirm_mode(subject, mode.as_deref())? {
             return Ok(None);
         }
@@ -647,7 +657,7 @@ where
     }
 
     async fn delete_subject(&self, subject: &str, permanent: bool) -> Result<Vec<i32>> {
-        let mut w = self.dialect.begin_write(&self.pool).await?;
+        let (mut w, _) = self.begin_subject_write(subject).await?;
         if Self::lock_subject(&mut w.tx, subject).await?.is_none() {
             return Err(Error::SubjectNotFound(subject.to_owned()));
         }
@@ -702,7 +712,7 @@ where
     }
 
     async fn delete_version(&self, subject: &str, sel: VersionSel, permanent: bool) -> Result<i32> {
-        let mut w = self.dialect.begin_write(&self.pool).await?;
+        let (mut w, _) = self.begin_subject_write(subject).await?;
         if Self::lock_subject(&mut w.tx, subject).await?.is_none() {
             return Err(Error::SubjectNotFound(subject.to_owned()));
         }
