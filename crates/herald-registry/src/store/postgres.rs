@@ -7,10 +7,10 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener};
 use sqlx::{PgConnection, PgPool, Postgres, Row};
 
-use super::sql::{Dialect, SqlStore, WriteTx};
+use super::sql::{Dialect, SqlStore, WriteTx, pool_options};
 use super::*;
 
 /// The PostgreSQL store.
@@ -42,12 +42,7 @@ impl Dialect for Pg {
         let opts: PgConnectOptions = url
             .parse()
             .map_err(|e: sqlx::Error| Error::Store(format!("invalid database URL: {e}")))?;
-        let pool = PgPoolOptions::new()
-            .max_connections(pool_size.max(2))
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(opts)
-            .await?;
+        let pool = pool_options(pool_size).connect_with(opts).await?;
         sqlx::migrate!("../../migrations/postgres")
             .run(&pool)
             .await?;

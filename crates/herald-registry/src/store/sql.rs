@@ -3,8 +3,10 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::pool::PoolOptions;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
 use tokio::sync::OwnedMutexGuard;
 
@@ -74,6 +76,15 @@ pub trait Dialect: Send + Sync + std::fmt::Debug + Sized + 'static {
     async fn next_schema_id(conn: &mut Conn<Self>) -> Result<i64>;
     /// Makes ids handed out from now on greater than `id` (kept from an import).
     async fn raise_schema_id(conn: &mut Conn<Self>, id: i64) -> Result<()>;
+}
+
+/// The pool options of both backends: at least two connections (a write transaction and a
+/// read may need one each).
+pub fn pool_options<DB: Database>(pool_size: u32) -> PoolOptions<DB> {
+    PoolOptions::new()
+        .max_connections(pool_size.max(2))
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
 }
 
 /// The store on one SQL backend.

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::Mutex;
 
-use super::sql::{Dialect, SqlStore, WriteTx};
+use super::sql::{Dialect, SqlStore, WriteTx, pool_options};
 use super::*;
 
 /// The SQLite store.
@@ -42,12 +42,7 @@ impl Dialect for Lite {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(pool_size.max(2))
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(opts)
-            .await?;
+        let pool = pool_options(pool_size).connect_with(opts).await?;
         sqlx::migrate!("../../migrations/sqlite").run(&pool).await?;
         let writer = Arc::new(Mutex::new(()));
         Ok((pool, Self { writer }))
