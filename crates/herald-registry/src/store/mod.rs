@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use herald_schema::{CompatibilityLevel, Policy};
 use serde_json::Value;
 
 use crate::canonical::Reference;
@@ -145,9 +146,9 @@ pub(crate) fn mode_in_force(subject: &str, rows: Vec<(String, String)>) -> Optio
 /// Compatibility configuration of the server or of one subject (unset fields inherit).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfigRecord {
-    pub compatibility: Option<String>,
+    pub compatibility: Option<CompatibilityLevel>,
     pub normalize: Option<bool>,
-    pub policy: Option<String>,
+    pub policy: Option<Policy>,
 }
 
 /// A subject as listed: its name and whether all its versions are soft-deleted.

@@ -157,6 +157,16 @@ where
         Ok(())
     }
 
+    fn config_from_row(row: &<D::DB as Database>::Row) -> Result<ConfigRecord> {
+        let level: Option<String> = row.try_get(0)?;
+        let policy: Option<String> = row.try_get(2)?;
+        Ok(ConfigRecord {
+            compatibility: level.as_deref().map(parse_stored).transpose()?,
+            normalize: row.try_get(1)?,
+            policy: policy.as_deref().map(parse_stored).transpose()?,
+        })
+    }
+
     /// Locks the subject's row; its highest version ever, if it has a row.
     async fn lock_subject(conn: &mut Conn<D>, subject: &str) -> Result<Option<i32>> {
         let row = sqlx::query(&format!(
@@ -359,6 +369,16 @@ where
         }
         Ok(())
     }
+}
+
+/// A value of the config table, which only valid values should have reached: one that does
+/// not parse is an error, not a silent default.
+fn parse_stored<T: std::str::FromStr>(text: &str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse()
+        .map_err(|e| Error::Store(format!("corrupt stored configuration '{text}': {e}")))
 }
 
 fn key(subject: Option<&str>) -> &str {
@@ -841,14 +861,7 @@ where
                 .bind(key(subject))
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(|r| {
-            Ok(ConfigRecord {
-                compatibility: r.try_get(0)?,
-                normalize: r.try_get(1)?,
-                policy: r.try_get(2)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(Self::config_from_row).transpose()
     }
 
     async fn set_config(&self, subject: Option<&str>, c: &ConfigRecord) -> Result<()> {
@@ -862,9 +875,9 @@ where
              policy = COALESCE(EXCLUDED.policy, config.policy)",
         )
         .bind(key(subject))
-        .bind(&c.compatibility)
+        .bind(c.compatibility.map(|l| l.as_str().to_owned()))
         .bind(c.normalize)
-        .bind(&c.policy)
+        .bind(c.policy.map(|p| p.as_str().to_owned()))
         .execute(&mut *w.tx)
         .await?;
         self.finish(w, &[Change::Config(subject.map(str::to_owned))])
@@ -879,16 +892,11 @@ where
         .bind(key(subject))
         .fetch_optional(&mut *w.tx)
         .await?;
+        // A row that does not parse is kept (a PUT repairs it) and the delete refused.
+        let rec = row.as_ref().map(Self::config_from_row).transpose()?;
         self.finish(w, &[Change::Config(subject.map(str::to_owned))])
             .await?;
-        row.map(|r| {
-            Ok(ConfigRecord {
-                compatibility: r.try_get(0)?,
-                normalize: r.try_get(1)?,
-                policy: r.try_get(2)?,
-            })
-        })
-        .transpose()
+        Ok(rec)
     }
 
     async fn mode_uncached(&self, subject: Option<&str>) -> Result<Option<String>> {
