@@ -1,7 +1,6 @@
 //! Compatibility: the two check endpoints, and the rules registration shares with them.
 
 use std::collections::HashSet;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -44,14 +43,12 @@ pub(crate) async fn effective(state: &AppState, subject: &str) -> Result<Effecti
     let subject_cfg = state.store.config(Some(subject)).await?.unwrap_or_default();
     let global = state.store.config(None).await?.unwrap_or_default();
     let s: &Settings = &state.settings;
-    let level = match subject_cfg.compatibility.or(global.compatibility) {
-        Some(l) => CompatibilityLevel::from_str(&l).unwrap_or(s.default_compatibility),
-        None => s.default_compatibility,
-    };
-    let policy = match subject_cfg.policy.or(global.policy) {
-        Some(p) => Policy::from_str(&p).unwrap_or(s.default_policy),
-        None => s.default_policy,
-    };
+    let level = (subject_cfg.compatibility)
+        .or(global.compatibility)
+        .unwrap_or(s.default_compatibility);
+    let policy = (subject_cfg.policy)
+        .or(global.policy)
+        .unwrap_or(s.default_policy);
     let normalize = subject_cfg.normalize.or(global.normalize).unwrap_or(false);
     Ok(Effective {
         level,

@@ -63,9 +63,10 @@ fn response(state: &AppState, rec: ConfigRecord) -> ConfigResponse {
     ConfigResponse {
         compatibility_level: rec
             .compatibility
-            .unwrap_or_else(|| state.settings.default_compatibility.to_string()),
+            .unwrap_or(state.settings.default_compatibility)
+            .to_string(),
         normalize: rec.normalize,
-        compatibility_policy: rec.policy,
+        compatibility_policy: rec.policy.map(|p| p.to_string()),
     }
 }
 
@@ -75,35 +76,31 @@ fn validate(update: ConfigUpdate) -> Result<(ConfigUpdate, ConfigRecord)> {
         .as_ref()
         .or(update.compatibility_level.as_ref())
     {
-        Some(l) => Some(
-            CompatibilityLevel::from_str(l)
-                .map_err(|_| Error::InvalidCompatibilityLevel)?
-                .to_string(),
-        ),
+        Some(l) => {
+            Some(CompatibilityLevel::from_str(l).map_err(|_| Error::InvalidCompatibilityLevel)?)
+        }
         None => None,
     };
     let policy = match &update.compatibility_policy {
-        Some(p) => Some(
-            Policy::from_str(p)
-                .map_err(|_| Error::InvalidCompatibilityPolicy(p.clone()))?
-                .to_string(),
-        ),
+        Some(p) => {
+            Some(Policy::from_str(p).map_err(|_| Error::InvalidCompatibilityPolicy(p.clone()))?)
+        }
         None => None,
     };
     if compatibility.is_none() && policy.is_none() && update.normalize.is_none() {
         return Err(Error::InvalidCompatibilityLevel);
     }
     let rec = ConfigRecord {
-        compatibility: compatibility.clone(),
+        compatibility,
         normalize: update.normalize,
-        policy: policy.clone(),
+        policy,
     };
     Ok((
         ConfigUpdate {
-            compatibility,
+            compatibility: compatibility.map(|l| l.to_string()),
             compatibility_level: None,
             normalize: update.normalize,
-            compatibility_policy: policy,
+            compatibility_policy: policy.map(|p| p.to_string()),
         },
         rec,
     ))

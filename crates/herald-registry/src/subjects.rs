@@ -574,6 +574,7 @@ pub(crate) async fn delete_subject(
     if permanent {
         caller.require(Role::Admin, "a permanent delete")?;
     }
+    // The cached mode refuses early; the transaction reads it again.
     ensure_writable(&state, &subject).await?;
     let versions = state.store.delete_subject(&subject, permanent).await?;
     Ok(Vnd(versions))
@@ -593,6 +594,7 @@ pub(crate) async fn delete_version(
     if permanent {
         caller.require(Role::Admin, "a permanent delete")?;
     }
+    // The cached mode refuses early; the transaction reads it again.
     ensure_writable(&state, &subject).await?;
     let sel = parse_version(&version)?;
     let v = state.store.delete_version(&subject, sel, permanent).await?;

@@ -3,8 +3,8 @@
 mod common;
 
 use common::{Backend, assert_error, keys, start, start_with};
-use herald_registry::Settings;
 use herald_registry::canonical::SchemaLimits;
+use herald_registry::{Settings, store};
 use serde_json::{Value, json};
 
 fn obj(props: Value) -> Value {
@@ -493,6 +493,35 @@ async fn references(b: Backend) {
     );
 }
 
+/// A stored compatibility level that does not parse is an error (not the default level), a
+/// delete of it is refused, and a PUT repairs it.
+async fn corrupt_stored_config(b: Backend) {
+    let (db, s) = start(b).await;
+    let corrupt = "INSERT INTO config (subject, compatibility) VALUES ('', 'SIDEWAYS')";
+    let written = match b {
+        Backend::Postgres => {
+            let raw = store::PgStore::connect(&db.url, 2).await.expect("raw");
+            sqlx::query(corrupt).execute(raw.pool()).await.map(|_| ())
+        }
+        Backend::Sqlite => {
+            let raw = store::SqliteStore::connect(&db.url, 2).await.expect("raw");
+            sqlx::query(corrupt).execute(raw.pool()).await.map(|_| ())
+        }
+    };
+    written.expect("write a corrupt level");
+    let schema = json!({"type": "object"});
+    assert_error(&s.get("/config").await, 500, 50001);
+    assert_error(&s.register("corrupt", &schema).await, 500, 50001);
+    assert_error(&s.delete("/config").await, 500, 50001);
+    let r = s.put("/config", &json!({"compatibility": "NONE"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        s.get("/config").await.body,
+        json!({"compatibilityLevel": "NONE"})
+    );
+    s.register_ok("corrupt", &schema).await;
+}
+
 async fn config_and_mode(b: Backend) {
     let (_db, s) = start(b).await;
     let r = s.get("/config").await;
@@ -883,6 +912,7 @@ on_both_backends!(
     deletes,
     references,
     config_and_mode,
+    corrupt_stored_config,
     normalize,
     compatibility_engine,
     compatibility_basics,

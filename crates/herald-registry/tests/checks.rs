@@ -1,5 +1,5 @@
 //! Compatibility checks run off the async workers, bounded and under a deadline; registration
-//! confirms its check and its mode inside its transaction. Both stores.
+//! confirms its check and its mode inside its transaction, and so do deletes. Both stores.
 
 mod common;
 
@@ -277,6 +277,57 @@ async fn readonly_switch_races_registration(b: Backend) {
     eprintln!("{committed} registrations committed before the switch, {refused} refused");
 }
 
+/// A delete let through by the handler's (cached) mode check before a switch to READONLY
+/// must not commit after the switch was acknowledged: its transaction reads the mode again,
+/// under the lock a switch waits on. Many versions make the delete's transaction long.
+async fn readonly_switch_races_delete(b: Backend) {
+    const ROUNDS: usize = 16;
+    const VERSIONS: usize = 100;
+    let (_db, s) = start_with(b, Settings::default()).await;
+    let s = Arc::new(s);
+    for round in 0..ROUNDS {
+        for i in 0..VERSIONS {
+            let schema = json!({"type": "object", "title": format!("v{i}")});
+            s.register_ok(&format!("del-race-{round}"), &schema).await;
+        }
+    }
+    let (mut deleted, mut refused) = (0, 0);
+    for round in 0..ROUNDS {
+        let subject = format!("del-race-{round}");
+        let global = round % 2 == 1;
+        let del = {
+            let (s, subject) = (s.clone(), subject.clone());
+            tokio::spawn(async move { s.delete(&format!("/subjects/{subject}")).await })
+        };
+        // Land the switch anywhere in the delete's course.
+        tokio::time::sleep(Duration::from_micros(rand_below(30_000))).await;
+        let mode = if global {
+            "/mode".to_owned()
+        } else {
+            format!("/mode/{subject}")
+        };
+        let ack = s.put(&mode, &json!({"mode": "READONLY"})).await;
+        assert_eq!(ack.status, 200, "{}", ack.text);
+        let after_ack = s.get(&format!("/subjects/{subject}/versions")).await;
+        let del = del.await.expect("delete");
+        let end = s.get(&format!("/subjects/{subject}/versions")).await;
+        assert_eq!(
+            end.text, after_ack.text,
+            "round {round} (global: {global}): a delete was committed after READONLY was acknowledged ({})",
+            del.text
+        );
+        if del.status == 200 {
+            deleted += 1;
+        } else {
+            assert_error(&del, 422, 42205);
+            refused += 1;
+        }
+        let r = s.put(&mode, &json!({"mode": "READWRITE"})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    eprintln!("{deleted} deletes committed before the switch, {refused} refused");
+}
+
 fn rand_below(n: u64) -> u64 {
     use rand::Rng;
     rand::rng().random_range(0..n)
@@ -301,6 +352,10 @@ mod sqlite {
     async fn readonly_switch_races_registration() {
         super::readonly_switch_races_registration(Backend::Sqlite).await
     }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn readonly_switch_races_delete() {
+        super::readonly_switch_races_delete(Backend::Sqlite).await
+    }
 }
 
 mod postgres {
@@ -321,5 +376,9 @@ mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn readonly_switch_races_registration() {
         super::readonly_switch_races_registration(Backend::Postgres).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn readonly_switch_races_delete() {
+        super::readonly_switch_races_delete(Backend::Postgres).await
     }
 }

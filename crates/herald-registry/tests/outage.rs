@@ -150,7 +150,7 @@ async fn database_outage_and_recovery() {
         .set_config(
             Some("o"),
             &store::ConfigRecord {
-                compatibility: Some("NONE".to_owned()),
+                compatibility: Some(herald_schema::CompatibilityLevel::None),
                 ..Default::default()
             },
         )

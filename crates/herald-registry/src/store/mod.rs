@@ -1,10 +1,12 @@
-//! Persistence: one [`Store`] trait, two backends (PostgreSQL, SQLite), the in-process caches
-//! the hot paths read through, and the embedded migrations.
+//! Persistence: one [`Store`] trait, one SQL implementation of it ([`sql::SqlStore`]) with a
+//! dialect per backend (PostgreSQL, SQLite), and the in-process caches the hot paths read
+//! through.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use herald_schema::{CompatibilityLevel, Policy};
 use serde_json::Value;
 
 use crate::canonical::Reference;
@@ -12,6 +14,7 @@ use crate::error::{Error, Result};
 
 pub mod cache;
 pub mod postgres;
+pub mod sql;
 pub mod sqlite;
 
 pub use cache::{Caches, Change, LiveVersion};
@@ -143,9 +146,9 @@ pub(crate) fn mode_in_force(subject: &str, rows: Vec<(String, String)>) -> Optio
 /// Compatibility configuration of the server or of one subject (unset fields inherit).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfigRecord {
-    pub compatibility: Option<String>,
+    pub compatibility: Option<CompatibilityLevel>,
     pub normalize: Option<bool>,
-    pub policy: Option<String>,
+    pub policy: Option<Policy>,
 }
 
 /// A subject as listed: its name and whether all its versions are soft-deleted.
@@ -201,7 +204,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn live_versions(&self, subject: &str, limit: i64) -> Result<Vec<VersionRecord>>;
     /// Ids of schemas (with a live version) that reference `subject`/`version`.
     async fn referenced_by(&self, subject: &str, version: i32) -> Result<Vec<i64>>;
+    /// Deletes the versions of `subject` (soft, or permanently after a soft delete). In one
+    /// transaction, under the subject's lock and its mode locks: refuses a READONLY mode, as
+    /// [`Store::register_uncached`] does.
     async fn delete_subject(&self, subject: &str, permanent: bool) -> Result<Vec<i32>>;
+    /// Deletes one version, as [`Store::delete_subject`] does all of them.
     async fn delete_version(&self, subject: &str, sel: VersionSel, permanent: bool) -> Result<i32>;
     /// Where a schema id is used: (subject, version, deleted).
     async fn id_usages(&self, id: i64) -> Result<Vec<(String, i32, bool)>>;
@@ -419,33 +426,4 @@ pub(crate) fn add_ref(map: &mut RefMap, name: &str, schema_text: &str) -> Result
     }
     map.insert(name.to_owned(), value);
     Ok(())
-}
-
-/// Embedded migrations of one backend, numbered as in `migrations/<backend>/`.
-#[derive(Debug)]
-pub(crate) struct Embedded(pub &'static [(i64, &'static str, &'static str)]);
-
-impl<'s> sqlx::migrate::MigrationSource<'s> for Embedded {
-    fn resolve(
-        self,
-    ) -> futures::future::BoxFuture<
-        's,
-        std::result::Result<Vec<sqlx::migrate::Migration>, sqlx::error::BoxDynError>,
-    > {
-        Box::pin(async move {
-            Ok(self
-                .0
-                .iter()
-                .map(|(version, description, sql)| {
-                    sqlx::migrate::Migration::new(
-                        *version,
-                        (*description).into(),
-                        sqlx::migrate::MigrationType::Simple,
-                        (*sql).into(),
-                        false,
-                    )
-                })
-                .collect())
-        })
-    }
 }
