@@ -106,16 +106,32 @@ async fn a_check_past_its_deadline_is_50002(b: Backend) {
             },
         )
         .await;
-        big_subject(&setup, "big", 60).await
+        big_subject(&setup, "big", 3).await
     };
-    // Validating the new schema fits in the deadline many times over; checking it against
-    // the 60 versions does not.
+    // One check slot, held by a check that runs until the test lets it go: every request's
+    // check waits past its deadline, whatever the machine's speed. (A check that runs past
+    // its deadline is `checks::tests::past_the_deadline_is_a_timeout_and_the_permit_comes_back`.)
     let settings = Settings {
         limits: limits(),
         check_timeout: Duration::from_millis(800),
+        max_concurrent_checks: 1,
         ..Settings::default()
     };
     let s = common::serve(db.open().await, settings).await;
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = {
+        let checks = s.state.checks.clone();
+        tokio::spawn(async move {
+            checks
+                .run(move |_| {
+                    let _ = released.recv();
+                    Ok(())
+                })
+                .await
+        })
+    };
+    let checks = s.state.checks.clone();
+    eventually("the slot is taken", || checks.in_flight() == 1).await;
     let check = body(&widest("new"));
     let r = s
         .post("/compatibility/subjects/big/versions?verbose=true", &check)
@@ -130,8 +146,10 @@ async fn a_check_past_its_deadline_is_50002(b: Backend) {
             .body
             .as_array()
             .map(Vec::len),
-        Some(60)
+        Some(3)
     );
+    release.send(()).expect("the holder waits");
+    let _ = holder.await;
     // The server keeps serving, and the checks stopped at their deadline.
     let r = s.get(&format!("/schemas/ids/{id}")).await;
     assert_eq!(r.status, 200, "{}", r.text);

@@ -39,7 +39,9 @@ pub async fn run_batch(subscriber: impl Subscriber) -> ShutdownReport {
         .handler(ChargeCard)
         .build();
     let metrics = worker.metrics();
-    let report = worker.run_until_idle(subscriber, Duration::from_secs(1)).await;
+    let report = worker
+        .run_until_idle(subscriber, Duration::from_secs(1))
+        .await;
     eprintln!("{} processed", metrics.snapshot().processed);
     report
 }
