@@ -142,34 +142,11 @@ impl IdempotencyStore for PgIdempotencyStore {
         token: &LeaseToken,
         ttl: Duration,
     ) -> Result<(), StoreError> {
-        let changed = sqlx::query(COMPLETE)
-            .bind(key)
-            .bind(&token.0)
-            .bind(ttl.as_secs_f64())
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?
-            .rows_affected();
-        if changed == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::LeaseLost(key.to_owned()))
-        }
+        self.with_token(COMPLETE, key, token, Some(ttl)).await
     }
 
     async fn release(&self, key: &str, token: &LeaseToken) -> Result<(), StoreError> {
-        let changed = sqlx::query(RELEASE)
-            .bind(key)
-            .bind(&token.0)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?
-            .rows_affected();
-        if changed == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::LeaseLost(key.to_owned()))
-        }
+        self.with_token(RELEASE, key, token, None).await
     }
 
     async fn renew(
@@ -178,10 +155,25 @@ impl IdempotencyStore for PgIdempotencyStore {
         token: &LeaseToken,
         lease: Duration,
     ) -> Result<(), StoreError> {
-        let changed = sqlx::query(RENEW)
-            .bind(key)
-            .bind(&token.0)
-            .bind(lease.as_secs_f64())
+        self.with_token(RENEW, key, token, Some(lease)).await
+    }
+}
+
+impl PgIdempotencyStore {
+    /// Runs one of the statements that act only while `token` holds `key` (`$1` key, `$2`
+    /// token, `$3` seconds if given); no row changed means the lease was lost.
+    async fn with_token(
+        &self,
+        sql: &'static str,
+        key: &str,
+        token: &LeaseToken,
+        secs: Option<Duration>,
+    ) -> Result<(), StoreError> {
+        let mut query = sqlx::query(sql).bind(key).bind(&token.0);
+        if let Some(d) = secs {
+            query = query.bind(d.as_secs_f64());
+        }
+        let changed = query
             .execute(&self.pool)
             .await
             .map_err(backend)?

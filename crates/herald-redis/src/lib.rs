@@ -164,36 +164,11 @@ impl IdempotencyStore for RedisIdempotencyStore {
         token: &LeaseToken,
         ttl: Duration,
     ) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        let changed: i64 = self
-            .complete
-            .key(self.key(key))
-            .arg(format!("{HELD}{}", token.0))
-            .arg(millis(ttl))
-            .invoke_async(&mut conn)
-            .await
-            .map_err(backend)?;
-        if changed == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::LeaseLost(key.to_owned()))
-        }
+        self.with_token(&self.complete, key, token, Some(ttl)).await
     }
 
     async fn release(&self, key: &str, token: &LeaseToken) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        let changed: i64 = self
-            .release
-            .key(self.key(key))
-            .arg(format!("{HELD}{}", token.0))
-            .invoke_async(&mut conn)
-            .await
-            .map_err(backend)?;
-        if changed == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::LeaseLost(key.to_owned()))
-        }
+        self.with_token(&self.release, key, token, None).await
     }
 
     async fn renew(
@@ -202,20 +177,7 @@ impl IdempotencyStore for RedisIdempotencyStore {
         token: &LeaseToken,
         lease: Duration,
     ) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        let changed: i64 = self
-            .renew
-            .key(self.key(key))
-            .arg(format!("{HELD}{}", token.0))
-            .arg(millis(lease))
-            .invoke_async(&mut conn)
-            .await
-            .map_err(backend)?;
-        if changed == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::LeaseLost(key.to_owned()))
-        }
+        self.with_token(&self.renew, key, token, Some(lease)).await
     }
 }
 
@@ -224,6 +186,31 @@ impl fmt::Debug for RedisIdempotencyStore {
         f.debug_struct("RedisIdempotencyStore")
             .field("prefix", &self.prefix)
             .finish_non_exhaustive()
+    }
+}
+
+impl RedisIdempotencyStore {
+    /// Runs one of the scripts that act only while `token` holds `key` (with a duration in
+    /// milliseconds if given); an answer other than 1 means the lease was lost.
+    async fn with_token(
+        &self,
+        script: &redis::Script,
+        key: &str,
+        token: &LeaseToken,
+        duration: Option<Duration>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let mut invocation = script.key(self.key(key));
+        invocation.arg(format!("{HELD}{}", token.0));
+        if let Some(d) = duration {
+            invocation.arg(millis(d));
+        }
+        let changed: i64 = invocation.invoke_async(&mut conn).await.map_err(backend)?;
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::LeaseLost(key.to_owned()))
+        }
     }
 }
 
