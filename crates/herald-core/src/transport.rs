@@ -1,6 +1,6 @@
 //! What a transport implements. The shapes fit each broker's native mechanism:
 //! RabbitMQ acks and nacks, Kafka commits offsets in order, SQS changes visibility,
-//! Celery re-publishes with an eta (see DESIGN.md's transport table).
+//! Celery re-publishes with an eta (ARCHITECTURE.md, "The idempotency and delivery contract", has the table per broker).
 
 use std::collections::BTreeMap;
 use std::fmt;

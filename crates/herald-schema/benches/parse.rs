@@ -37,7 +37,7 @@ mod text;
 #[path = "../tests/support/generated_pairs.rs"]
 mod generated_pairs;
 
-/// old.json written by gen_schemas.py for `size`.
+/// old.json of the generated benchmark pair for `size` (tests/support/generated_pairs.rs).
 fn generated_old(size: &str) -> String {
     generated_pairs::generated_pair(size).0
 }
