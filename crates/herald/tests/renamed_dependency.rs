@@ -1,21 +1,11 @@
 //! The macros work when the user renames the `herald` dependency: builds and tests the
 //! crate in `tests/renamed/` (which only knows herald as `events`) with cargo.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create dir");
-    for entry in std::fs::read_dir(from).expect("read fixture") {
-        let entry = entry.expect("dir entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy fixture file");
-        }
-    }
-}
+mod support;
+use support::copy_dir;
 
 #[test]
 fn a_renamed_herald_dependency_works() {
