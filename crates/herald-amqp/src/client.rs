@@ -17,6 +17,9 @@ use crate::publisher::{AmqpPublisher, RoutingKeySource};
 use crate::subscriber::AmqpSubscriber;
 use crate::topology::Topology;
 
+/// How long [`Amqp::close`] waits for the broker to answer.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// What publishing does while the broker is unreachable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutagePolicy {
@@ -226,20 +229,31 @@ impl Amqp {
         };
         // A channel closing at the same moment (a subscriber's, after its last delivery
         // was settled) makes the close fail once; try again shortly.
-        let mut attempts = 0;
-        loop {
-            if !conn.status().connected() {
-                return Ok(());
-            }
-            match conn.close(200, "herald: closing".into()).await {
-                Ok(()) => return Ok(()),
-                Err(e) if attempts >= 5 => return Err(e.into()),
-                Err(_) => {
-                    attempts += 1;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+        let close = async {
+            let mut attempts = 0;
+            loop {
+                if !conn.status().connected() {
+                    return Ok(());
+                }
+                match conn.close(200, "herald: closing".into()).await {
+                    Ok(()) => return Ok(()),
+                    Err(e) if attempts >= 5 => return Err(e.into()),
+                    Err(_) => {
+                        attempts += 1;
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
                 }
             }
-        }
+        };
+        // The close waits for the broker's answer, which a broker that hangs (or a
+        // connection lapin lost track of) never gives; the socket goes with `conn` anyway.
+        tokio::time::timeout(CLOSE_TIMEOUT, close)
+            .await
+            .unwrap_or_else(|_| {
+                Err(AmqpError::Unavailable(format!(
+                    "RabbitMQ did not answer the close within {CLOSE_TIMEOUT:?}; the connection was dropped"
+                )))
+            })
     }
 
     /// The connection, reconnecting if needed. `wait`: `None` waits as long as it takes,

