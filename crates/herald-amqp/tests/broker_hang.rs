@@ -82,16 +82,27 @@ async fn a_worker_shuts_down_while_the_broker_hangs() {
         .expect("a worker whose broker hangs still shuts down")
         .expect("worker");
     let took = stopping.elapsed();
+    // Closing the client while the broker still hangs is bounded too (5 s), and says so.
+    let closing = Instant::now();
+    let closed = tokio::time::timeout(Duration::from_secs(30), amqp.close()).await;
+    let close_took = closing.elapsed();
     drop(frozen);
     eprintln!("shut down {took:?} after the broker froze: {report:?}");
     assert!(
         took < deadline + Duration::from_secs(2),
         "the shutdown took {took:?}, past its {deadline:?} deadline"
     );
+    assert!(
+        close_took < Duration::from_secs(7),
+        "closing the client took {close_took:?} while the broker hung"
+    );
+    assert!(
+        matches!(closed, Ok(Err(_))),
+        "a close the broker never answered is an error: {closed:?}"
+    );
 
-    // Nothing is lost: once the connection is gone, what was not acknowledged before the
-    // freeze is back in the queue.
-    let _ = tokio::time::timeout(Duration::from_secs(30), amqp.close()).await;
+    // Nothing is lost: once the broker answers the close, what was not acknowledged before
+    // the freeze is back in the queue.
     let done = recorder.seqs().len() as u32;
     let mut left = 0;
     for _ in 0..100 {
