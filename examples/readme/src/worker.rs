@@ -33,15 +33,14 @@ pub async fn run(
 }
 
 /// Runs the order handlers until the queue has been idle for a second: a batch job.
+#[rustfmt::skip] // the README's layout
 pub async fn run_batch(subscriber: impl Subscriber) -> ShutdownReport {
     let worker = Worker::builder()
         .handler(RequestPayment)
         .handler(ChargeCard)
         .build();
     let metrics = worker.metrics();
-    let report = worker
-        .run_until_idle(subscriber, Duration::from_secs(1))
-        .await;
+    let report = worker.run_until_idle(subscriber, Duration::from_secs(1)).await;
     eprintln!("{} processed", metrics.snapshot().processed);
     report
 }
