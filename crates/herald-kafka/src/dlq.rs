@@ -48,8 +48,8 @@ pub async fn list(
     topic: &str,
     selection: &Selection,
 ) -> Result<Vec<DeadLetterEntry>, KafkaError> {
-    let (config, topic) = (config.clone(), topic.to_owned());
-    let records = run_blocking(move || read_pending(&config, &topic)).await?;
+    let (config, dlq) = (config.clone(), topics::dlq_topic(topic));
+    let (_, records) = run_blocking(move || read_pending(&config, &dlq)).await?;
     Ok(records
         .into_iter()
         .map(|r| r.entry)
@@ -72,12 +72,7 @@ pub async fn replay(
     // Read with the replay group's consumer, which then commits the new position.
     let (consumer, records) = run_blocking({
         let (config, dlq) = (config.clone(), dlq.clone());
-        move || {
-            let c = replay_consumer(&config)?;
-            assign_pending(&c, &dlq)?;
-            let records = drain(&c, &dlq)?;
-            Ok((c, records))
-        }
+        move || read_pending(&config, &dlq)
     })
     .await?;
     let mut report = ReplayReport {
@@ -127,12 +122,7 @@ pub async fn purge(
     let dlq = topics::dlq_topic(topic);
     let (consumer, records) = run_blocking({
         let (config, dlq) = (config.clone(), dlq.clone());
-        move || {
-            let c = replay_consumer(&config)?;
-            assign_pending(&c, &dlq)?;
-            let records = drain(&c, &dlq)?;
-            Ok((c, records))
-        }
+        move || read_pending(&config, &dlq)
     })
     .await?;
     let mut report = PurgeReport {
@@ -276,11 +266,16 @@ fn drain(consumer: &BaseConsumer, dlq: &str) -> Result<Vec<Record>, KafkaError> 
     Ok(out)
 }
 
-fn read_pending(config: &KafkaConfig, topic: &str) -> Result<Vec<Record>, KafkaError> {
-    let dlq = topics::dlq_topic(topic);
+/// The dead letters of `dlq` past the replay group's position, with the group's consumer
+/// (which commits a new position after a replay or purge).
+fn read_pending(
+    config: &KafkaConfig,
+    dlq: &str,
+) -> Result<(BaseConsumer, Vec<Record>), KafkaError> {
     let consumer = replay_consumer(config)?;
-    assign_pending(&consumer, &dlq)?;
-    drain(&consumer, &dlq)
+    assign_pending(&consumer, dlq)?;
+    let records = drain(&consumer, dlq)?;
+    Ok((consumer, records))
 }
 
 async fn run_blocking<T: Send + 'static>(
