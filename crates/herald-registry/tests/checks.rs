@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Backend, TestServer, assert_error, start_with};
+use common::{Backend, Resp, TestServer, assert_error, start_with};
 use herald_registry::Settings;
 use herald_registry::canonical::SchemaLimits;
 use serde_json::{Value, json};
@@ -266,31 +266,13 @@ async fn readonly_switch_races_registration(b: Backend) {
             let (s, subject) = (s.clone(), subject.clone());
             tokio::spawn(async move { s.register(&subject, &schema).await })
         };
-        // Land the switch anywhere in the registration's course.
-        tokio::time::sleep(Duration::from_micros(rand_below(100_000))).await;
-        let mode = if global {
-            "/mode".to_owned()
-        } else {
-            format!("/mode/{subject}")
-        };
-        let ack = s.put(&mode, &json!({"mode": "READONLY"})).await;
-        assert_eq!(ack.status, 200, "{}", ack.text);
-        let after_ack = s.get(&format!("/subjects/{subject}/versions")).await;
-        let reg = reg.await.expect("registration");
-        let end = s.get(&format!("/subjects/{subject}/versions")).await;
-        assert_eq!(
-            end.text, after_ack.text,
-            "round {round} (global: {global}): a version was committed after READONLY was acknowledged ({})",
-            reg.text
-        );
+        let reg = switch_to_readonly_during(&s, &subject, global, 100_000, reg).await;
         if reg.status == 200 {
             committed += 1;
         } else {
             assert_error(&reg, 422, 42205);
             refused += 1;
         }
-        let r = s.put(&mode, &json!({"mode": "READWRITE"})).await;
-        assert_eq!(r.status, 200, "{}", r.text);
     }
     eprintln!("{committed} registrations committed before the switch, {refused} refused");
 }
@@ -317,33 +299,46 @@ async fn readonly_switch_races_delete(b: Backend) {
             let (s, subject) = (s.clone(), subject.clone());
             tokio::spawn(async move { s.delete(&format!("/subjects/{subject}")).await })
         };
-        // Land the switch anywhere in the delete's course.
-        tokio::time::sleep(Duration::from_micros(rand_below(30_000))).await;
-        let mode = if global {
-            "/mode".to_owned()
-        } else {
-            format!("/mode/{subject}")
-        };
-        let ack = s.put(&mode, &json!({"mode": "READONLY"})).await;
-        assert_eq!(ack.status, 200, "{}", ack.text);
-        let after_ack = s.get(&format!("/subjects/{subject}/versions")).await;
-        let del = del.await.expect("delete");
-        let end = s.get(&format!("/subjects/{subject}/versions")).await;
-        assert_eq!(
-            end.text, after_ack.text,
-            "round {round} (global: {global}): a delete was committed after READONLY was acknowledged ({})",
-            del.text
-        );
+        let del = switch_to_readonly_during(&s, &subject, global, 30_000, del).await;
         if del.status == 200 {
             deleted += 1;
         } else {
             assert_error(&del, 422, 42205);
             refused += 1;
         }
-        let r = s.put(&mode, &json!({"mode": "READWRITE"})).await;
-        assert_eq!(r.status, 200, "{}", r.text);
     }
     eprintln!("{deleted} deletes committed before the switch, {refused} refused");
+}
+
+/// Switches `subject` (or, with `global`, the registry) to READONLY at a random moment within
+/// `within_us` microseconds of `write` starting, and asserts that `write` committed nothing
+/// after the switch was acknowledged; then switches back. Returns `write`'s answer.
+async fn switch_to_readonly_during(
+    s: &TestServer,
+    subject: &str,
+    global: bool,
+    within_us: u64,
+    write: tokio::task::JoinHandle<Resp>,
+) -> Resp {
+    tokio::time::sleep(Duration::from_micros(rand_below(within_us))).await;
+    let mode = if global {
+        "/mode".to_owned()
+    } else {
+        format!("/mode/{subject}")
+    };
+    let ack = s.put(&mode, &json!({"mode": "READONLY"})).await;
+    assert_eq!(ack.status, 200, "{}", ack.text);
+    let after_ack = s.get(&format!("/subjects/{subject}/versions")).await;
+    let answer = write.await.expect("the write's task");
+    let end = s.get(&format!("/subjects/{subject}/versions")).await;
+    assert_eq!(
+        end.text, after_ack.text,
+        "{subject} (global: {global}): a write was committed after READONLY was acknowledged ({})",
+        answer.text
+    );
+    let r = s.put(&mode, &json!({"mode": "READWRITE"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    answer
 }
 
 fn rand_below(n: u64) -> u64 {
