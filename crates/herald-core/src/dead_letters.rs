@@ -1,7 +1,42 @@
 //! Dead letters as every transport shows them: what `herald dlq list|replay|purge` selects and
 //! prints, and how a replayed message loses its failure headers.
 
-use crate::{Headers, headers};
+use async_trait::async_trait;
+
+use crate::{Headers, TransportError, headers};
+
+/// A transport's dead-letter queue, as `herald dlq list|replay|purge` and the transport
+/// conformance suite use it. `source` is the queue, topic or stream the dead letters were
+/// consumed from (each transport knows where it keeps their dead letters).
+#[async_trait]
+pub trait DeadLetters: Send + Sync {
+    /// The dead letters of `source` that `selection` takes, oldest first. Changes nothing.
+    async fn list(
+        &self,
+        source: &str,
+        selection: &Selection,
+    ) -> Result<Vec<DeadLetterEntry>, TransportError>;
+
+    /// Sends the selected dead letters back to where they came from as first attempts
+    /// ([`DeadLetterEntry::replay_headers`]), each taken by the broker before it leaves the
+    /// dead-letter queue; a second replay finds them gone. With `dry_run`, only says what
+    /// it would send.
+    async fn replay(
+        &self,
+        source: &str,
+        selection: &Selection,
+        dry_run: bool,
+    ) -> Result<ReplayReport, TransportError>;
+
+    /// Deletes the selected dead letters for good. With `dry_run`, only says what it would
+    /// delete.
+    async fn purge(
+        &self,
+        source: &str,
+        selection: &Selection,
+        dry_run: bool,
+    ) -> Result<PurgeReport, TransportError>;
+}
 
 /// Which dead letters to take.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

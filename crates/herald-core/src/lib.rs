@@ -32,6 +32,7 @@ pub mod validation;
 mod worker;
 
 pub use context::Context;
+pub use dead_letters::DeadLetters;
 pub use envelope::{Envelope, EnvelopeMeta, RawEnvelope};
 pub use error::{DecodeError, PublishError, TransportError};
 pub use event::Event;

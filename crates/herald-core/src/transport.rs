@@ -135,3 +135,23 @@ pub trait Subscriber: Send + 'static {
         Ok(())
     }
 }
+
+/// A subscriber chosen at run time (the CLI's `--broker`, the conformance suite).
+#[async_trait]
+impl Subscriber for Box<dyn Subscriber> {
+    async fn recv(&mut self) -> Result<Option<Delivery>, TransportError> {
+        (**self).recv().await
+    }
+
+    async fn close(&mut self) -> Result<(), TransportError> {
+        (**self).close().await
+    }
+}
+
+/// A publisher shared or chosen at run time.
+#[async_trait]
+impl<P: Publisher + ?Sized> Publisher for std::sync::Arc<P> {
+    async fn publish(&self, message: OutgoingMessage) -> Result<(), TransportError> {
+        (**self).publish(message).await
+    }
+}
