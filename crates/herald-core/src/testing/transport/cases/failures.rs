@@ -133,7 +133,11 @@ pub async fn dead_letters_carry_the_failure_and_replay_once<T: TransportUnderTes
             panic!("event {id} is not among the dead letters: {listed:?}");
         };
         assert_eq!(entry.origin, source, "herald-origin is the source");
-        assert_eq!(entry.handler.as_deref(), Some("conformance-dlq"));
+        assert_eq!(
+            entry.handler.as_deref(),
+            Some("conformance-dlq"),
+            "herald-handler of {id}"
+        );
         assert_eq!(entry.attempts, Some(attempts), "herald-attempts of {id}");
         assert_eq!(
             entry.headers.get(headers::PERMANENT),
