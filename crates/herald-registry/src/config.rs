@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::error::{Error, Result};
 use crate::extract::{Body, Q, Vnd, check_subject};
-use crate::store::ConfigRecord;
+use crate::store::{ConfigRecord, Store};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -110,7 +110,12 @@ fn validate(update: ConfigUpdate) -> Result<(ConfigUpdate, ConfigRecord)> {
 #[utoipa::path(get, path = "/config", tag = "config", params(ConfigQuery),
     responses((status = 200, body = ConfigResponse)))]
 pub(crate) async fn get_global(State(state): State<AppState>) -> Result<Vnd<ConfigResponse>> {
-    let rec = state.store.config_uncached(None).await?.unwrap_or_default();
+    let rec = state
+        .store
+        .uncached()
+        .config(None)
+        .await?
+        .unwrap_or_default();
     Ok(Vnd(response(&state, rec)))
 }
 
@@ -142,11 +147,16 @@ pub(crate) async fn get_subject(
     Path(subject): Path<String>,
     Q(q): Q<ConfigQuery>,
 ) -> Result<Vnd<ConfigResponse>> {
-    match state.store.config_uncached(Some(&subject)).await? {
+    match state.store.uncached().config(Some(&subject)).await? {
         Some(rec) => {
             if q.default_to_global.unwrap_or(false) {
                 // Unset fields inherit from the global config.
-                let global = state.store.config_uncached(None).await?.unwrap_or_default();
+                let global = state
+                    .store
+                    .uncached()
+                    .config(None)
+                    .await?
+                    .unwrap_or_default();
                 let merged = ConfigRecord {
                     compatibility: rec.compatibility.or(global.compatibility),
                     normalize: rec.normalize.or(global.normalize),
@@ -158,7 +168,12 @@ pub(crate) async fn get_subject(
             }
         }
         None if q.default_to_global.unwrap_or(false) => {
-            let global = state.store.config_uncached(None).await?.unwrap_or_default();
+            let global = state
+                .store
+                .uncached()
+                .config(None)
+                .await?
+                .unwrap_or_default();
             Ok(Vnd(response(&state, global)))
         }
         None => Err(Error::SubjectConfigNotConfigured(subject)),
