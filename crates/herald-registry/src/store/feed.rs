@@ -144,4 +144,55 @@ mod tests {
         assert_eq!(Change::from_payload("subject:"), None);
         assert_eq!(Change::from_payload("garbage"), None);
     }
+
+    /// What a follower heard, in order.
+    #[derive(Default)]
+    struct Heard(std::sync::Mutex<Vec<String>>);
+
+    impl Follower for Heard {
+        fn changed(&self, change: &Change) {
+            self.0.lock().unwrap().push(change.payload());
+        }
+        fn lost(&self) {
+            self.0.lock().unwrap().push("lost".to_owned());
+        }
+        fn missed(&self) {
+            self.0.lock().unwrap().push("missed".to_owned());
+        }
+    }
+
+    fn follow(feed: &Feed) -> std::sync::Arc<Heard> {
+        let heard = std::sync::Arc::new(Heard::default());
+        feed.follow(std::sync::Arc::downgrade(&heard) as Weak<dyn Follower>);
+        heard
+    }
+
+    #[test]
+    fn followers_hear_changes_and_a_late_one_starts_deaf() {
+        let feed = Feed::default();
+        let early = follow(&feed);
+        feed.changed(&[Change::Subject("s".to_owned()), Change::Config(None)]);
+        feed.lost();
+        // Followed while changes go unheard: it must not trust itself either.
+        let late = follow(&feed);
+        feed.missed();
+        feed.changed(&[Change::Schema(7)]);
+        let heard = |h: &Heard| h.0.lock().unwrap().clone();
+        assert_eq!(
+            heard(&early),
+            ["subject:s", "config:", "lost", "missed", "7"]
+        );
+        assert_eq!(heard(&late), ["lost", "missed", "7"]);
+        // A dropped follower is let go, and the others still hear.
+        drop(early);
+        feed.changed(&[Change::Mode(None)]);
+        assert_eq!(heard(&late).last().map(String::as_str), Some("mode:"));
+        assert_eq!(
+            feed.inner.read().unwrap().list.len(),
+            2,
+            "pruned on follow only"
+        );
+        let _third = follow(&feed);
+        assert_eq!(feed.inner.read().unwrap().list.len(), 2);
+    }
 }
