@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::error::{Error, Result};
 use crate::extract::{Body, Q, Vnd, check_subject};
-use crate::store::ConfigRecord;
+use crate::store::{ConfigRecord, Store};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -110,8 +110,8 @@ fn validate(update: ConfigUpdate) -> Result<(ConfigUpdate, ConfigRecord)> {
 #[utoipa::path(get, path = "/config", tag = "config", params(ConfigQuery),
     responses((status = 200, body = ConfigResponse)))]
 pub(crate) async fn get_global(State(state): State<AppState>) -> Result<Vnd<ConfigResponse>> {
-    let rec = state.store.config_uncached(None).await?.unwrap_or_default();
-    Ok(Vnd(response(&state, rec)))
+    let rec = state.store.uncached().config(None).await?;
+    Ok(Vnd(response(&state, rec.unwrap_or_default())))
 }
 
 /// Sets the global configuration (admin).
@@ -142,27 +142,22 @@ pub(crate) async fn get_subject(
     Path(subject): Path<String>,
     Q(q): Q<ConfigQuery>,
 ) -> Result<Vnd<ConfigResponse>> {
-    match state.store.config_uncached(Some(&subject)).await? {
-        Some(rec) => {
-            if q.default_to_global.unwrap_or(false) {
-                // Unset fields inherit from the global config.
-                let global = state.store.config_uncached(None).await?.unwrap_or_default();
-                let merged = ConfigRecord {
-                    compatibility: rec.compatibility.or(global.compatibility),
-                    normalize: rec.normalize.or(global.normalize),
-                    policy: rec.policy.or(global.policy),
-                };
-                Ok(Vnd(response(&state, merged)))
-            } else {
-                Ok(Vnd(response(&state, rec)))
-            }
-        }
-        None if q.default_to_global.unwrap_or(false) => {
-            let global = state.store.config_uncached(None).await?.unwrap_or_default();
-            Ok(Vnd(response(&state, global)))
-        }
-        None => Err(Error::SubjectConfigNotConfigured(subject)),
+    // The database, not the cache: a change is seen at once, in every process.
+    let db = state.store.uncached();
+    let own = db.config(Some(&subject)).await?;
+    if !q.default_to_global.unwrap_or(false) {
+        let rec = own.ok_or(Error::SubjectConfigNotConfigured(subject))?;
+        return Ok(Vnd(response(&state, rec)));
     }
+    // Unset fields inherit from the global config.
+    let own = own.unwrap_or_default();
+    let global = db.config(None).await?.unwrap_or_default();
+    let merged = ConfigRecord {
+        compatibility: own.compatibility.or(global.compatibility),
+        normalize: own.normalize.or(global.normalize),
+        policy: own.policy.or(global.policy),
+    };
+    Ok(Vnd(response(&state, merged)))
 }
 
 /// Sets a subject's configuration (admin).

@@ -23,6 +23,8 @@ use std::time::Duration;
 use herald_schema::{CompatibilityLevel, Policy};
 
 pub mod auth;
+mod bodies;
+pub mod cache;
 pub mod canonical;
 pub mod checks;
 pub mod client;
@@ -36,11 +38,13 @@ mod misc;
 mod mode;
 mod observe;
 mod openapi;
+mod registration;
 mod schemas;
 pub mod serve;
 pub mod store;
 mod subjects;
 
+pub use cache::CachedStore;
 pub use error::{Error, Result};
 pub use observe::install_metrics;
 pub use serve::{ServeError, ServeOptions, Server, TlsFiles, serve};
@@ -102,7 +106,8 @@ impl Default for Settings {
 /// What every handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
+    /// The store, with the hot reads cached.
+    pub store: Arc<CachedStore>,
     pub settings: Arc<Settings>,
     /// Failed logins by client address.
     pub(crate) logins: Arc<login_limit::LoginLimit>,
@@ -113,7 +118,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
         Self {
-            store,
+            store: Arc::new(CachedStore::new(store)),
             logins: Arc::new(login_limit::LoginLimit::new(settings.login_limit)),
             checks: Arc::new(checks::Checks::new(
                 settings.max_concurrent_checks,

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::error::{Error, Result};
 use crate::extract::Vnd;
+use crate::store::Store;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -42,7 +43,7 @@ pub(crate) async fn delete_context(
     if context != "." && context != ":.:" {
         return Err(Error::ContextNotFound(context));
     }
-    if state.store.has_versions(None).await? {
+    if !state.store.subjects("").await?.is_empty() {
         return Err(Error::ContextNotEmpty(context));
     }
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -1,4 +1,5 @@
-//! Modes: READWRITE (default), READONLY, READONLY_OVERRIDE, IMPORT.
+//! Modes: READWRITE (default), READONLY, READONLY_OVERRIDE, IMPORT ([`store::Mode`], parsed
+//! here at the edge).
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::error::{Error, Result};
 use crate::extract::{Body, Q, Vnd, check_subject};
+use crate::store::{self, Store};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -21,11 +23,18 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-const MODES: [&str; 4] = ["READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT"];
-
+/// The body: a mode as Confluent spells it (parsed in any case on `PUT`).
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Mode {
     pub mode: String,
+}
+
+impl From<store::Mode> for Mode {
+    fn from(mode: store::Mode) -> Self {
+        Self {
+            mode: mode.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -37,29 +46,15 @@ pub struct ModeQuery {
     pub default_to_global: Option<bool>,
 }
 
-fn parse(mode: &str) -> Result<String> {
-    let upper = mode.trim().to_ascii_uppercase();
-    if MODES.contains(&upper.as_str()) {
-        Ok(upper)
-    } else {
-        Err(Error::InvalidMode)
-    }
-}
-
-async fn global(state: &AppState) -> Result<String> {
-    Ok(state
-        .store
-        .mode_uncached(None)
-        .await?
-        .unwrap_or_else(|| "READWRITE".to_owned()))
+/// The global mode, read from the database.
+async fn global(state: &AppState) -> Result<store::Mode> {
+    Ok(state.store.uncached().mode(None).await?.unwrap_or_default())
 }
 
 /// The global mode.
 #[utoipa::path(get, path = "/mode", tag = "mode", responses((status = 200, body = Mode)))]
 pub(crate) async fn get_global(State(state): State<AppState>) -> Result<Vnd<Mode>> {
-    Ok(Vnd(Mode {
-        mode: global(&state).await?,
-    }))
+    Ok(Vnd(global(&state).await?.into()))
 }
 
 /// Sets the global mode (admin). IMPORT over existing schemas needs `force=true`.
@@ -70,25 +65,24 @@ pub(crate) async fn put_global(
     Q(q): Q<ModeQuery>,
     Body(body): Body<Mode>,
 ) -> Result<Vnd<Mode>> {
-    let mode = parse(&body.mode)?;
-    if mode == "IMPORT" && !q.force.unwrap_or(false) && state.store.has_versions(None).await? {
+    let mode: store::Mode = body.mode.parse()?;
+    if mode == store::Mode::Import
+        && !q.force.unwrap_or(false)
+        && !state.store.subjects("").await?.is_empty()
+    {
         return Err(Error::OperationNotPermitted(
             "Cannot import since found existing subjects".to_owned(),
         ));
     }
-    state.store.set_mode(None, &mode).await?;
-    Ok(Vnd(Mode { mode }))
+    state.store.set_mode(None, mode).await?;
+    Ok(Vnd(mode.into()))
 }
 
 /// Resets the global mode to READWRITE; returns the previous one.
 #[utoipa::path(delete, path = "/mode", tag = "mode", responses((status = 200, body = Mode)))]
 pub(crate) async fn delete_global(State(state): State<AppState>) -> Result<Vnd<Mode>> {
-    let prev = state
-        .store
-        .delete_mode(None)
-        .await?
-        .unwrap_or_else(|| "READWRITE".to_owned());
-    Ok(Vnd(Mode { mode: prev }))
+    let prev = state.store.delete_mode(None).await?.unwrap_or_default();
+    Ok(Vnd(prev.into()))
 }
 
 /// A subject's mode; with `defaultToGlobal=true`, the global one when it has none.
@@ -99,11 +93,9 @@ pub(crate) async fn get_subject(
     Path(subject): Path<String>,
     Q(q): Q<ModeQuery>,
 ) -> Result<Vnd<Mode>> {
-    match state.store.mode_uncached(Some(&subject)).await? {
-        Some(mode) => Ok(Vnd(Mode { mode })),
-        None if q.default_to_global.unwrap_or(false) => Ok(Vnd(Mode {
-            mode: global(&state).await?,
-        })),
+    match state.store.uncached().mode(Some(&subject)).await? {
+        Some(mode) => Ok(Vnd(mode.into())),
+        None if q.default_to_global.unwrap_or(false) => Ok(Vnd(global(&state).await?.into())),
         None => Err(Error::SubjectModeNotConfigured(subject)),
     }
 }
@@ -119,17 +111,17 @@ pub(crate) async fn put_subject(
     Body(body): Body<Mode>,
 ) -> Result<Vnd<Mode>> {
     check_subject(&subject)?;
-    let mode = parse(&body.mode)?;
-    if mode == "IMPORT"
+    let mode: store::Mode = body.mode.parse()?;
+    if mode == store::Mode::Import
         && !q.force.unwrap_or(false)
-        && state.store.has_versions(Some(&subject)).await?
+        && !state.store.subject_versions(&subject).await?.is_empty()
     {
         return Err(Error::OperationNotPermitted(format!(
             "Cannot import since subject {subject} has versions"
         )));
     }
-    state.store.set_mode(Some(&subject), &mode).await?;
-    Ok(Vnd(Mode { mode }))
+    state.store.set_mode(Some(&subject), mode).await?;
+    Ok(Vnd(mode.into()))
 }
 
 /// Removes a subject's mode; returns it.
@@ -140,7 +132,7 @@ pub(crate) async fn delete_subject(
     Path(subject): Path<String>,
 ) -> Result<Vnd<Mode>> {
     match state.store.delete_mode(Some(&subject)).await? {
-        Some(mode) => Ok(Vnd(Mode { mode })),
+        Some(mode) => Ok(Vnd(mode.into())),
         None => Err(Error::SubjectModeNotConfigured(subject)),
     }
 }

@@ -13,6 +13,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::AppState;
 use crate::extract::Vnd;
+use crate::store::Store;
 
 /// `/health`, always served without credentials (probes).
 pub fn health_router() -> Router<AppState> {

@@ -10,11 +10,11 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
+use crate::bodies::SchemaResponse;
 use crate::canonical::Reference;
 use crate::error::{Error, Result};
 use crate::extract::{Q, Vnd, paginate, raw_json};
-use crate::store::SchemaRecord;
-use crate::subjects::SchemaResponse;
+use crate::store::{SchemaRecord, Store};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -75,7 +75,7 @@ fn parse_id(id: &str) -> Result<i64> {
 async fn load(state: &AppState, id: i64) -> Result<Arc<SchemaRecord>> {
     state
         .store
-        .schema_by_id(id)
+        .schema(id)
         .await?
         .ok_or_else(|| Error::SchemaNotFound(format!("Schema {id} not found")))
 }

@@ -493,22 +493,30 @@ async fn references(b: Backend) {
     );
 }
 
+/// Writes past the API, as a damaged or hand-edited database would hold it.
+async fn write_raw(db: &common::TestDb, sql: &str) {
+    let written = match db.backend {
+        Backend::Postgres => {
+            let raw = store::PgStore::connect(&db.url, 2).await.expect("raw");
+            sqlx::query(sql).execute(raw.pool()).await.map(|_| ())
+        }
+        Backend::Sqlite => {
+            let raw = store::SqliteStore::connect(&db.url, 2).await.expect("raw");
+            sqlx::query(sql).execute(raw.pool()).await.map(|_| ())
+        }
+    };
+    written.expect("raw write");
+}
+
 /// A stored compatibility level that does not parse is an error (not the default level), a
 /// delete of it is refused, and a PUT repairs it.
 async fn corrupt_stored_config(b: Backend) {
     let (db, s) = start(b).await;
-    let corrupt = "INSERT INTO config (subject, compatibility) VALUES ('', 'SIDEWAYS')";
-    let written = match b {
-        Backend::Postgres => {
-            let raw = store::PgStore::connect(&db.url, 2).await.expect("raw");
-            sqlx::query(corrupt).execute(raw.pool()).await.map(|_| ())
-        }
-        Backend::Sqlite => {
-            let raw = store::SqliteStore::connect(&db.url, 2).await.expect("raw");
-            sqlx::query(corrupt).execute(raw.pool()).await.map(|_| ())
-        }
-    };
-    written.expect("write a corrupt level");
+    write_raw(
+        &db,
+        "INSERT INTO config (subject, compatibility) VALUES ('', 'SIDEWAYS')",
+    )
+    .await;
     let schema = json!({"type": "object"});
     assert_error(&s.get("/config").await, 500, 50001);
     assert_error(&s.register("corrupt", &schema).await, 500, 50001);
@@ -519,6 +527,36 @@ async fn corrupt_stored_config(b: Backend) {
         s.get("/config").await.body,
         json!({"compatibilityLevel": "NONE"})
     );
+    s.register_ok("corrupt", &schema).await;
+}
+
+/// A stored mode that does not parse is an error too (not READWRITE), for every write of
+/// the subject; a delete of it is refused, and a PUT repairs it.
+async fn corrupt_stored_mode(b: Backend) {
+    let (db, s) = start(b).await;
+    let schema = json!({"type": "object"});
+    s.register_ok("kept", &schema).await;
+    write_raw(
+        &db,
+        "INSERT INTO mode (subject, mode) VALUES ('', 'SIDEWAYS')",
+    )
+    .await;
+    assert_error(&s.get("/mode").await, 500, 50001);
+    assert_error(&s.get("/mode/kept?defaultToGlobal=true").await, 500, 50001);
+    assert_error(&s.register("corrupt", &schema).await, 500, 50001);
+    assert_error(&s.delete("/subjects/kept").await, 500, 50001);
+    assert_error(&s.delete("/mode").await, 500, 50001);
+    // A subject's own mode is in force over the global one: its writes go on.
+    let r = s.put("/mode/kept", &json!({"mode": "readwrite"})).await;
+    assert_eq!(r.body, json!({"mode": "READWRITE"}), "{}", r.text);
+    assert_eq!(
+        s.delete("/subjects/kept").await.body,
+        json!([1]),
+        "delete under the subject's own mode"
+    );
+    let r = s.put("/mode", &json!({"mode": "READWRITE"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(s.get("/mode").await.body, json!({"mode": "READWRITE"}));
     s.register_ok("corrupt", &schema).await;
 }
 
@@ -906,6 +944,7 @@ async fn restart_keeps_everything(b: Backend) {
 }
 
 on_both_backends!(
+    corrupt_stored_mode,
     shapes_and_lookup,
     invalid_input,
     unstored_metadata,

@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Backend, TestDb, serve};
-use herald_registry::{Settings, store};
+use herald_registry::{Settings, Store, store};
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;

@@ -1,7 +1,7 @@
 //! PostgreSQL, the production backend. Writers of one subject serialise on the subject's row
 //! (`SELECT … FOR UPDATE`) and mode switches on advisory locks; ids come from a sequence;
 //! every write announces what it changed with NOTIFY (in its transaction) so every process
-//! sharing the database drops it from its caches.
+//! sharing the database hears it on its [`Feed`].
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -49,9 +49,9 @@ impl Dialect for Pg {
         Ok((pool, Pg))
     }
 
-    async fn follow(&self, pool: &PgPool, caches: &Arc<Caches>) -> Result<()> {
+    async fn follow(&self, pool: &PgPool, feed: &Arc<Feed>) -> Result<()> {
         let listener = listen(pool).await?;
-        tokio::spawn(follow(listener, pool.clone(), Arc::downgrade(caches)));
+        tokio::spawn(follow(listener, pool.clone(), Arc::downgrade(feed)));
         Ok(())
     }
 
@@ -112,30 +112,31 @@ impl Dialect for Pg {
 
 async fn listen(pool: &PgPool) -> Result<PgListener> {
     let mut listener = PgListener::connect_with(pool).await?;
-    // Report a lost connection at once (the caches must stop trusting themselves then),
+    // Report a lost connection at once (followers must stop trusting what they heard then),
     // rather than after reconnecting.
     listener.eager_reconnect(false);
     listener.listen(CHANNEL).await?;
     Ok(listener)
 }
 
-/// Applies the changes other processes announce. While the connection is lost, changes go
-/// unheard: the caches are suspended until a new connection listens, then start empty.
-async fn follow(mut listener: PgListener, pool: PgPool, caches: Weak<Caches>) {
+/// Tells `feed` the changes other processes announce, until the store is dropped. While the
+/// connection is lost, changes go unheard: the feed says so, and says when a new connection
+/// listens that changes may have been missed.
+async fn follow(mut listener: PgListener, pool: PgPool, feed: Weak<Feed>) {
     loop {
         let msg = listener.try_recv().await;
-        let Some(c) = caches.upgrade() else { return };
+        let Some(f) = feed.upgrade() else { return };
         match msg {
             Ok(Some(n)) => match Change::from_payload(n.payload()) {
-                Some(change) => c.apply(&change),
-                None => c.clear(),
+                Some(change) => f.changed(&[change]),
+                None => f.missed(),
             },
             Ok(None) | Err(_) => {
                 if let Err(e) = msg {
                     tracing::warn!(error = %e, "registry listener failed; listening again");
                 }
-                c.suspend();
-                drop(c);
+                f.lost();
+                drop(f);
                 listener = loop {
                     match listen(&pool).await {
                         Ok(l) => break l,
@@ -144,12 +145,12 @@ async fn follow(mut listener: PgListener, pool: PgPool, caches: Weak<Caches>) {
                             tokio::time::sleep(RELISTEN_DELAY).await;
                         }
                     }
-                    if caches.strong_count() == 0 {
+                    if feed.strong_count() == 0 {
                         return;
                     }
                 };
-                let Some(c) = caches.upgrade() else { return };
-                c.clear();
+                let Some(f) = feed.upgrade() else { return };
+                f.missed();
             }
         }
     }

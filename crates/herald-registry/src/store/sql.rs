@@ -53,8 +53,8 @@ pub trait Dialect: Send + Sync + std::fmt::Debug + Sized + 'static {
 
     /// Opens a pool on `url` and runs the migrations.
     async fn open(url: &str, pool_size: u32) -> Result<(Pool<Self::DB>, Self)>;
-    /// Starts applying other processes' changes to `caches`, where the backend can hear them.
-    async fn follow(&self, _pool: &Pool<Self::DB>, _caches: &Arc<Caches>) -> Result<()> {
+    /// Starts telling `feed` other processes' changes, where the backend can hear them.
+    async fn follow(&self, _pool: &Pool<Self::DB>, _feed: &Arc<Feed>) -> Result<()> {
         Ok(())
     }
     /// Begins a transaction that writes.
@@ -91,7 +91,7 @@ pub fn pool_options<DB: Database>(pool_size: u32) -> PoolOptions<DB> {
 #[derive(Debug)]
 pub struct SqlStore<D: Dialect> {
     pool: Pool<D::DB>,
-    caches: Arc<Caches>,
+    feed: Arc<Feed>,
     dialect: D,
 }
 
@@ -117,10 +117,10 @@ where
         let (pool, dialect) = D::open(url, pool_size).await?;
         let store = Self {
             pool,
-            caches: Arc::new(Caches::default()),
+            feed: Arc::new(Feed::default()),
             dialect,
         };
-        store.dialect.follow(&store.pool, &store.caches).await?;
+        store.dialect.follow(&store.pool, &store.feed).await?;
         Ok(store)
     }
 
@@ -148,12 +148,11 @@ where
         })
     }
 
-    /// Announces `changes` to every process, commits, and applies them to this process's
-    /// caches.
+    /// Announces `changes` to every process, commits, and tells this process's feed.
     async fn finish(&self, mut w: WriteTx<D::DB>, changes: &[Change]) -> Result<()> {
         D::announce(&mut w.tx, changes).await?;
         w.tx.commit().await?;
-        self.caches.apply_all(changes);
+        self.feed.changed(changes);
         Ok(())
     }
 
@@ -184,27 +183,35 @@ where
 
     /// Begins a write to the versions of `subject`: takes its mode locks shared (a mode switch
     /// waits for it) and refuses a READONLY mode read under them. Returns the mode in force.
-    async fn begin_subject_write(&self, subject: &str) -> Result<(WriteTx<D::DB>, Option<String>)> {
+    async fn begin_subject_write(&self, subject: &str) -> Result<(WriteTx<D::DB>, Mode)> {
         let mut w = self.dialect.begin_write(&self.pool).await?;
         D::share_modes(&mut w.tx, subject).await?;
         let mode = Self::mode_conn(&mut w.tx, subject).await?;
-        if mode.as_deref().is_some_and(|m| m.starts_with("READONLY")) {
-            return Err(read_only(subject));
+        if mode.is_read_only() {
+            return Err(mode::read_only(subject));
         }
         Ok((w, mode))
     }
 
     /// The mode in force for `subject`, read in the transaction.
-    async fn mode_conn(conn: &mut Conn<D>, subject: &str) -> Result<Option<String>> {
+    async fn mode_conn(conn: &mut Conn<D>, subject: &str) -> Result<Mode> {
         let rows = sqlx::query("SELECT subject, mode FROM mode WHERE subject = $1 OR subject = ''")
             .bind(subject)
             .fetch_all(&mut *conn)
             .await?;
-        let rows = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(mode_in_force(subject, rows))
+        let (mut own, mut global) = (None, None);
+        for r in &rows {
+            let scope: String = r.try_get(0)?;
+            let mode: String = r.try_get(1)?;
+            *(if scope == subject {
+                &mut own
+            } else {
+                &mut global
+            }) = Some(mode);
+        }
+        // Only the row in force is parsed, as the cached read does.
+        own.or(global)
+            .map_or(Ok(Mode::default()), |m| parse_stored(&m))
     }
 
     /// (version, schema id) of the `limit` newest live versions, newest first.
@@ -371,8 +378,8 @@ where
     }
 }
 
-/// A value of the config table, which only valid values should have reached: one that does
-/// not parse is an error, not a silent default.
+/// A stored level, policy or mode, which only valid values should have reached: one that
+/// does not parse is an error, not a silent default.
 fn parse_stored<T: std::str::FromStr>(text: &str) -> Result<T>
 where
     T::Err: std::fmt::Display,
@@ -403,8 +410,8 @@ where
         D::BACKEND
     }
 
-    fn caches(&self) -> &Caches {
-        &self.caches
+    fn feed(&self) -> &Feed {
+        &self.feed
     }
 
     async fn health(&self) -> Result<()> {
@@ -412,7 +419,7 @@ where
         Ok(())
     }
 
-    async fn register_uncached(
+    async fn register(
         &self,
         subject: &str,
         new: &NewSchema,
@@ -424,7 +431,7 @@ where
             .execute(&mut *w.tx)
             .await?;
         let latest = Self::lock_subject(&mut w.tx, subject).await?.unwrap_or(0);
-        if !pre.confirm_mode(subject, mode.as_deref())? {
+        if !pre.confirm_mode(subject, mode)? {
             return Ok(None);
         }
 
@@ -573,14 +580,15 @@ where
         }))
     }
 
-    async fn schema_by_id_uncached(&self, id: i64) -> Result<Option<SchemaRecord>> {
+    async fn schema(&self, id: i64) -> Result<Option<Arc<SchemaRecord>>> {
         let row = sqlx::query(&format!(
             "SELECT {SCHEMA_COLS} FROM schemas s WHERE s.id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| Self::schema_from_row(&r, 0)).transpose()
+        row.map(|r| Self::schema_from_row(&r, 0).map(Arc::new))
+            .transpose()
     }
 
     async fn schema_id_by_hash(&self, hash: &str) -> Result<Option<i64>> {
@@ -598,7 +606,7 @@ where
         Ok(row.try_get(0)?)
     }
 
-    async fn lookup_uncached(
+    async fn lookup(
         &self,
         subject: &str,
         hash: &str,
@@ -835,27 +843,7 @@ where
         Self::resolve_conn(&mut conn, refs).await
     }
 
-    async fn reference_version(&self, subject: &str, version: i32) -> Result<Option<i32>> {
-        let row = if version == -1 {
-            sqlx::query(
-                "SELECT MAX(version) FROM subject_versions WHERE subject = $1 AND NOT deleted",
-            )
-            .bind(subject)
-            .fetch_one(&self.pool)
-            .await?
-        } else {
-            sqlx::query(
-                "SELECT MAX(version) FROM subject_versions WHERE subject = $1 AND version = $2",
-            )
-            .bind(subject)
-            .bind(version)
-            .fetch_one(&self.pool)
-            .await?
-        };
-        Ok(row.try_get(0)?)
-    }
-
-    async fn config_uncached(&self, subject: Option<&str>) -> Result<Option<ConfigRecord>> {
+    async fn config(&self, subject: Option<&str>) -> Result<Option<ConfigRecord>> {
         let row =
             sqlx::query("SELECT compatibility, normalize, policy FROM config WHERE subject = $1")
                 .bind(key(subject))
@@ -899,15 +887,16 @@ where
         Ok(rec)
     }
 
-    async fn mode_uncached(&self, subject: Option<&str>) -> Result<Option<String>> {
+    async fn mode(&self, subject: Option<&str>) -> Result<Option<Mode>> {
         let row = sqlx::query("SELECT mode FROM mode WHERE subject = $1")
             .bind(key(subject))
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
+        row.map(|r| parse_stored(&r.try_get::<String, _>(0)?))
+            .transpose()
     }
 
-    async fn set_mode(&self, subject: Option<&str>, mode: &str) -> Result<()> {
+    async fn set_mode(&self, subject: Option<&str>, mode: Mode) -> Result<()> {
         let mut w = self.dialect.begin_write(&self.pool).await?;
         D::lock_mode(&mut w.tx, key(subject)).await?;
         sqlx::query(
@@ -915,40 +904,27 @@ where
              ON CONFLICT (subject) DO UPDATE SET mode = EXCLUDED.mode",
         )
         .bind(key(subject))
-        .bind(mode)
+        .bind(mode.as_str())
         .execute(&mut *w.tx)
         .await?;
         self.finish(w, &[Change::Mode(subject.map(str::to_owned))])
             .await
     }
 
-    async fn delete_mode(&self, subject: Option<&str>) -> Result<Option<String>> {
+    async fn delete_mode(&self, subject: Option<&str>) -> Result<Option<Mode>> {
         let mut w = self.dialect.begin_write(&self.pool).await?;
         D::lock_mode(&mut w.tx, key(subject)).await?;
         let row = sqlx::query("DELETE FROM mode WHERE subject = $1 RETURNING mode")
             .bind(key(subject))
             .fetch_optional(&mut *w.tx)
             .await?;
+        // A row that does not parse is kept (a PUT repairs it) and the delete refused.
+        let prev = row
+            .map(|r| parse_stored(&r.try_get::<String, _>(0)?))
+            .transpose()?;
         self.finish(w, &[Change::Mode(subject.map(str::to_owned))])
             .await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
-    }
-
-    async fn has_versions(&self, subject: Option<&str>) -> Result<bool> {
-        let row = match subject {
-            Some(s) => {
-                sqlx::query("SELECT EXISTS (SELECT 1 FROM subject_versions WHERE subject = $1)")
-                    .bind(s)
-                    .fetch_one(&self.pool)
-                    .await?
-            }
-            None => {
-                sqlx::query("SELECT EXISTS (SELECT 1 FROM subject_versions)")
-                    .fetch_one(&self.pool)
-                    .await?
-            }
-        };
-        Ok(row.try_get(0)?)
+        Ok(prev)
     }
 
     async fn cluster_id(&self) -> Result<String> {

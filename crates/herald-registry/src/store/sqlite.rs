@@ -2,7 +2,7 @@
 //! its write transactions (registrations, deletes and mode switches alike) on a mutex and
 //! opens them with `BEGIN IMMEDIATE`, so a transaction never has to upgrade its lock (and
 //! reads go on in parallel, in WAL mode). One SQLite file is meant for one registry process:
-//! its caches hear only its own writes.
+//! its feed tells only its own writes.
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -1,11 +1,10 @@
-//! In-process caches of what the hot paths read: schemas by id, config and mode rows, live
+//! The maps of [`CachedStore`](super::CachedStore): schemas by id, config and mode rows, live
 //! versions by content hash, and each subject's latest live version.
 //!
-//! A committed write reports what it changed as [`Change`]s: the store applies them here after
-//! the commit and, on PostgreSQL, sends them to every other process with NOTIFY in the same
-//! transaction. A fill can race with a write (read the old row, the write commits and
-//! invalidates, then store the old row), so each map counts its invalidations and drops a fill
-//! when one happened since the fill's [`Ticket`] was taken.
+//! They follow the store's [`Feed`]: a committed write drops what it changed, in this process
+//! and (on PostgreSQL) in every other. A fill can race with a write (read the old row, the
+//! write commits and invalidates, then store the old row), so each map counts its
+//! invalidations and drops a fill when one happened since the fill's [`Ticket`] was taken.
 
 use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
@@ -15,52 +14,10 @@ use std::sync::{Arc, RwLock};
 use axum::body::Bytes;
 use herald_schema::{CompatibilityLevel, Policy};
 
-use super::{ConfigRecord, ParsedVersion, SchemaRecord};
+use crate::store::{Change, ConfigRecord, Follower, Mode, ParsedVersion, SchemaRecord};
 
 /// Entries a map holds before it starts over (everything here is cheap to reload).
 const CAPACITY: usize = 100_000;
-
-/// What a committed write changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    /// A schema was removed (permanent delete).
-    Schema(i64),
-    /// The versions of a subject changed (registration, soft or permanent delete).
-    Subject(String),
-    /// The config row of a subject, or the global one (`None`).
-    Config(Option<String>),
-    /// The mode row of a subject, or the global one (`None`).
-    Mode(Option<String>),
-}
-
-impl Change {
-    /// The NOTIFY payload. A removed schema is its bare id, as earlier versions sent it (and
-    /// as they understand it: on anything else they clear their cache, which is safe).
-    pub fn payload(&self) -> String {
-        match self {
-            Change::Schema(id) => id.to_string(),
-            Change::Subject(s) => format!("subject:{s}"),
-            Change::Config(s) => format!("config:{}", s.as_deref().unwrap_or("")),
-            Change::Mode(s) => format!("mode:{}", s.as_deref().unwrap_or("")),
-        }
-    }
-
-    /// `None` for a payload this version does not know.
-    pub fn from_payload(payload: &str) -> Option<Self> {
-        if let Ok(id) = payload.parse() {
-            return Some(Change::Schema(id));
-        }
-        let (kind, name) = payload.split_once(':')?;
-        // Subjects are never empty: the empty name is the global row.
-        let scope = (!name.is_empty()).then(|| name.to_owned());
-        match kind {
-            "subject" => scope.map(Change::Subject),
-            "config" => Some(Change::Config(scope)),
-            "mode" => Some(Change::Mode(scope)),
-            _ => None,
-        }
-    }
-}
 
 /// Where a content hash lives in a subject: the newest live version holding it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +41,7 @@ pub struct Caches {
     /// Config rows by subject, `""` for the global one; `None`: no row.
     pub config: Map<String, Option<ConfigRecord>>,
     /// Mode rows, keyed likewise.
-    pub mode: Map<String, Option<String>>,
+    pub mode: Map<String, Option<Mode>>,
     /// Per subject, its live versions by content hash (only hits are kept).
     pub lookups: Map<String, HashMap<String, LiveVersion>>,
     /// Per subject, its newest live version with the schema parsed; `None`: no live version.
@@ -112,18 +69,12 @@ impl Caches {
         }
     }
 
-    pub fn apply_all(&self, changes: &[Change]) {
-        for c in changes {
-            self.apply(c);
-        }
-    }
-
     /// Drops everything (changes may have been missed).
     pub fn clear(&self) {
         self.set_live(true);
     }
 
-    /// Stops serving and filling until [`Caches::clear`]: used while changes cannot be heard.
+    /// Stops serving and filling until [`Caches::clear`]: used while changes go unheard.
     pub fn suspend(&self) {
         self.set_live(false);
     }
@@ -136,6 +87,18 @@ impl Caches {
         self.lookups.reset(live);
         self.latest.reset(live);
         self.passed_checks.reset(live);
+    }
+}
+
+impl Follower for Caches {
+    fn changed(&self, change: &Change) {
+        self.apply(change);
+    }
+    fn lost(&self) {
+        self.suspend();
+    }
+    fn missed(&self) {
+        self.clear();
     }
 }
 
@@ -252,24 +215,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn payloads_round_trip() {
-        for c in [
-            Change::Schema(42),
-            Change::Subject("orders-value".to_owned()),
-            Change::Subject("with:colon".to_owned()),
-            Change::Config(None),
-            Change::Config(Some("s".to_owned())),
-            Change::Mode(None),
-            Change::Mode(Some("s".to_owned())),
-        ] {
-            assert_eq!(Change::from_payload(&c.payload()), Some(c.clone()), "{c:?}");
-        }
-        assert_eq!(Change::from_payload("schema:x"), None);
-        assert_eq!(Change::from_payload("subject:"), None);
-        assert_eq!(Change::from_payload("garbage"), None);
-    }
-
-    #[test]
     fn a_fill_after_an_invalidation_is_dropped() {
         let m: Map<String, i32> = Map::default();
         let t = m.ticket();
@@ -285,7 +230,7 @@ mod tests {
     fn suspended_maps_neither_serve_nor_fill() {
         let c = Caches::default();
         let t = c.mode.ticket();
-        c.mode.fill(t, String::new(), Some("READONLY".to_owned()));
+        c.mode.fill(t, String::new(), Some(Mode::ReadOnly));
         c.suspend();
         assert_eq!(c.mode.get(""), None);
         let t = c.mode.ticket();
