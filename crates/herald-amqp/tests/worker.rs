@@ -1,6 +1,6 @@
-//! The worker's guarantees over the real RabbitMQ: a panicking handler is settled like any
-//! failure, a handler that outlives its lease is not run twice by a second worker, and
-//! `run_until_idle` stops once the queue is drained.
+//! The worker's guarantees over the real RabbitMQ beyond the conformance suite: a handler
+//! that outlives its lease is not run twice by a second worker, and `run_until_idle` stops
+//! once the queue is drained.
 
 mod common;
 
@@ -9,103 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use herald_amqp::dlq::{self, Selection};
 use herald_amqp::{Queue, Topology};
-use herald_core::{Context, Handler, HandlerError, Jitter, RetryPolicy, Worker};
-
-const WAIT: Duration = Duration::from_secs(60);
-
-fn quick_retries(max_attempts: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_attempts,
-        initial_delay: Duration::from_millis(100),
-        multiplier: 1.0,
-        max_delay: Duration::from_millis(100),
-        jitter: Jitter::None,
-    }
-}
-
-#[tokio::test]
-async fn a_handler_panicking_twice_is_retried_and_processed_once() {
-    let queue = unique("panic-twice");
-    let _cleanup = Cleanup::default()
-        .queue(&queue)
-        .retry(&queue, Duration::from_millis(100));
-    let amqp = connect(Topology::new().queue(Queue::new(&queue))).await;
-    let recorder = Recorder::new(|ping, attempt| {
-        if attempt < 3 {
-            panic!("ping {} blew up on attempt {attempt}", ping.seq);
-        }
-        Ok(())
-    })
-    .policy(quick_retries(3));
-    send_to_queue(&amqp, &queue, ping(1)).await;
-    let worker = Worker::builder().handler(recorder.clone()).build();
-    let metrics = worker.metrics();
-    let report = tokio::time::timeout(
-        WAIT,
-        worker.run_until_idle(amqp.subscriber(&queue), Duration::from_secs(1)),
-    )
-    .await
-    .expect("the queue drains");
-    assert!(report.drained);
-    let s = metrics.snapshot();
-    assert_eq!(
-        (s.processed, s.retried, s.panicked, s.dead_lettered),
-        (1, 2, 2, 0)
-    );
-    let attempts: Vec<u32> = recorder.calls().iter().map(|c| c.attempt).collect();
-    assert_eq!(attempts, [1, 2, 3]);
-    assert_eq!(ready(&queue).await, 0);
-    assert_eq!(ready(&herald_amqp::dead_letter_queue(&queue)).await, 0);
-    amqp.close().await.expect("close");
-}
-
-#[tokio::test]
-async fn a_handler_that_always_panics_is_dead_lettered_and_the_next_message_runs() {
-    let queue = unique("panic-always");
-    let _cleanup = Cleanup::default()
-        .queue(&queue)
-        .retry(&queue, Duration::from_millis(100));
-    let amqp = connect(Topology::new().queue(Queue::new(&queue))).await;
-    let recorder = Recorder::new(|ping, _| {
-        if ping.seq == 1 {
-            panic!("ping 1 always blows up");
-        }
-        Ok(())
-    })
-    .policy(quick_retries(2));
-    // Both sent to the queue with the same routing key: one key, in order.
-    send_to_queue(&amqp, &queue, ping(1)).await;
-    send_to_queue(&amqp, &queue, ping(2)).await;
-    let worker = Worker::builder()
-        .handler(recorder.clone())
-        .ordered_by_key(true)
-        .build();
-    let metrics = worker.metrics();
-    let report = tokio::time::timeout(
-        WAIT,
-        worker.run_until_idle(amqp.subscriber(&queue), Duration::from_secs(1)),
-    )
-    .await
-    .expect("the queue drains");
-    assert!(report.drained);
-    let s = metrics.snapshot();
-    assert_eq!((s.processed, s.dead_lettered, s.panicked), (1, 1, 2));
-    assert_eq!(recorder.seqs(), [1, 1, 2], "the next message was processed");
-
-    let dead = dlq::list(&amqp, &queue, &Selection::all())
-        .await
-        .expect("list");
-    assert_eq!(dead.len(), 1, "{dead:?}");
-    assert_eq!(dead[0].attempts, Some(2));
-    assert_eq!(
-        dead[0].reason.as_deref(),
-        Some("retries exhausted after 2 attempts: panic: ping 1 always blows up")
-    );
-    assert_eq!(ready(&queue).await, 0);
-    amqp.close().await.expect("close");
-}
+use herald_core::{Context, Handler, HandlerError, Worker};
 
 const LEASE: Duration = Duration::from_secs(1);
 

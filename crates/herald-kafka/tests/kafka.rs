@@ -1,6 +1,6 @@
-//! herald-kafka against a real Kafka-API broker (tansu; see `scripts/services`): order
-//! per key under parallelism, commits, retry topics, the DLQ and replay, retries that
-//! block their key, and a rebalance between two workers.
+//! herald-kafka against a real Kafka-API broker (tansu; see `scripts/services`), beyond the
+//! transport conformance suite (tests/conformance.rs): the retry topics' levels, retries
+//! that block their key, a rebalance between two workers, a malformed record.
 
 mod common;
 
@@ -40,58 +40,6 @@ async fn publish_steps(topic: &str, keys: usize, steps: u32) {
         }
     });
     futures::future::join_all(sends).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn events_of_a_key_stay_in_order_while_eight_partitions_run_in_parallel() {
-    init_tracing();
-    const KEYS: usize = 40;
-    const STEPS: u32 = 25;
-    let topic = topic("order", 8).await;
-    publish_steps(&topic, KEYS, STEPS).await;
-
-    let probe = Probe::new();
-    *probe.work.lock().expect("lock") = Duration::from_millis(2);
-    let group = unique("group");
-    let subscriber = KafkaSubscriber::builder(&config(), &group)
-        .topic(&topic)
-        .build()
-        .expect("subscriber");
-    let lag = subscriber.lag();
-    let worker = Worker::builder()
-        .handler(Record::new(3))
-        .extension(probe.clone())
-        .concurrency(32)
-        .build();
-    let (stop, run) = spawn_worker(worker, subscriber);
-    let mut lag_seen = false;
-    wait_for(Duration::from_secs(90), "every step", || {
-        lag_seen |= !lag.get().is_empty();
-        probe.done_count() == KEYS * STEPS as usize
-    })
-    .await;
-    // Statistics come every second: wait for one report at least.
-    wait_for(Duration::from_secs(5), "a lag report", || {
-        lag_seen |= !lag.get().is_empty();
-        lag_seen
-    })
-    .await;
-    stop.send(()).ok();
-    let report = run.await.expect("worker");
-    assert!(report.drained);
-
-    for (key, seqs) in probe.done.lock().expect("lock").iter() {
-        assert_eq!(*seqs, (0..STEPS).collect::<Vec<_>>(), "order of {key}");
-    }
-    assert!(
-        probe.max_running.load(AtomicOrdering::SeqCst) > 1,
-        "keys ran in parallel"
-    );
-    // Shutdown committed everything: the group's position is the end of each partition.
-    let (committed, ends) = committed_and_ends(&group, &topic);
-    assert_eq!(committed, ends, "committed offsets after a clean shutdown");
-    assert_eq!(ends.len(), 8);
-    assert_eq!(ends.values().sum::<i64>(), (KEYS * STEPS as usize) as i64);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -337,65 +285,4 @@ async fn a_malformed_record_is_dead_lettered_intact_and_the_stream_goes_on() {
         "a record that does not decode never will: no retries"
     );
     assert!(dead[0].reason.is_some(), "{:?}", dead[0]);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn shutdown_commits_what_finished_and_hands_back_the_rest() {
-    init_tracing();
-    let topic = topic("shutdown", 1).await;
-    publish_steps(&topic, 4, 5).await;
-    let group = unique("group");
-    // One store for both workers, as Redis or PostgreSQL would be for two processes.
-    let store = Arc::new(MemoryIdempotencyStore::new());
-    let run_worker = |probe: Arc<Probe>, timeout: Duration| {
-        let subscriber = KafkaSubscriber::builder(&config(), &group)
-            .topic(&topic)
-            .build()
-            .expect("subscriber");
-        let worker = Worker::builder()
-            .handler(Record::new(3))
-            .extension(probe)
-            .idempotency_store(store.clone())
-            .concurrency(4)
-            .shutdown_timeout(timeout)
-            .build();
-        spawn_worker(worker, subscriber)
-    };
-
-    // Slow handlers, and a shutdown deadline shorter than one of them.
-    let slow = Probe::new();
-    *slow.work.lock().expect("lock") = Duration::from_millis(400);
-    let (stop, run) = run_worker(slow.clone(), Duration::from_millis(100));
-    wait_for(Duration::from_secs(30), "a few steps", || {
-        slow.done_count() >= 4
-    })
-    .await;
-    stop.send(()).ok();
-    let report = run.await.expect("worker");
-    assert!(!report.drained, "the deadline passed with handlers running");
-    assert!(report.handed_back >= 1, "{report:?}");
-    let done_first = slow.done_count();
-    let (committed, ends) = committed_and_ends(&group, &topic);
-    // Keys interleave in the partition: the commit stops at the first unfinished offset,
-    // which may lie before steps of other keys that finished.
-    assert!(
-        committed[&0] >= 1 && committed[&0] <= done_first as i64,
-        "committed {} with {done_first} finished",
-        committed[&0]
-    );
-    assert!(committed[&0] < ends[&0]);
-
-    // The next worker of the group takes up where the first stopped.
-    let next = Probe::new();
-    let (stop, run) = run_worker(next.clone(), Duration::from_secs(5));
-    wait_for(Duration::from_secs(30), "the rest", || {
-        next.done_count() == 20 - done_first
-    })
-    .await;
-    stop.send(()).ok();
-    run.await.expect("worker");
-    let (committed, ends) = committed_and_ends(&group, &topic);
-    assert_eq!(committed, ends);
-    // Finished steps after the first commit came again and were skipped, not run twice.
-    assert_eq!(slow.done_count() + next.done_count(), 20);
 }
