@@ -36,6 +36,19 @@ impl Sqs {
         Self::from_client(Client::new(&config))
     }
 
+    /// As [`from_env`](Self::from_env), at `endpoint` (moto, LocalStack), in us-east-1 when
+    /// no region is configured.
+    pub async fn from_env_at(endpoint: &str) -> Self {
+        let region = aws_config::meta::region::RegionProviderChain::default_provider()
+            .or_else(Region::new("us-east-1"));
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(region)
+            .endpoint_url(endpoint)
+            .load()
+            .await;
+        Self::from_client(Client::new(&config))
+    }
+
     /// A client you configured yourself.
     pub fn from_client(client: Client) -> Self {
         Sqs {
