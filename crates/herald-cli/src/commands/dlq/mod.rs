@@ -1,6 +1,8 @@
 //! `herald dlq list|replay|purge`: dead letters on a broker, chosen by the URL scheme:
 //! RabbitMQ (`amqp://`, the queue's `<queue>.dlq`) or Kafka (`kafka://host:port,...`, the
-//! topic's `<topic>.dlq`).
+//! topic's `<topic>.dlq`), and with the cargo feature `sqs`, SQS (`sqs://` for the standard
+//! AWS environment and profile chain, `sqs://host:port` for an endpoint such as moto; the
+//! queue's `<queue>-dlq`).
 //!
 //! `purge` deletes on RabbitMQ (each selected message is acked). Kafka cannot delete records
 //! from a topic: there `purge` moves the position that `list` and `replay` read from (the
@@ -61,7 +63,8 @@ pub struct DlqArgs {
     /// The consumer queue or topic whose dead letters to read (its `<queue>.dlq`).
     pub queue: String,
     /// The broker: `amqp://user:password@127.0.0.1:5672/%2f` (RabbitMQ) or
-    /// `kafka://127.0.0.1:9092` (Kafka; several brokers comma-separated).
+    /// `kafka://127.0.0.1:9092` (Kafka; several brokers comma-separated), or with the `sqs`
+    /// feature `sqs://` (AWS's environment and profiles) or `sqs://127.0.0.1:4566` (an endpoint).
     #[arg(
         long,
         env = "HERALD_AMQP_URL",
@@ -152,6 +155,8 @@ pub fn run(cmd: DlqCommand) -> anyhow::Result<ExitCode> {
 enum Broker {
     Amqp(Amqp),
     Kafka(KafkaConfig),
+    #[cfg(feature = "sqs")]
+    Sqs(herald_sqs::SqsDeadLetters),
 }
 
 impl Broker {
@@ -162,6 +167,9 @@ impl Broker {
             return Ok(Broker::Kafka(
                 KafkaConfig::new(brokers).client_id("herald-cli"),
             ));
+        }
+        if let Some(endpoint) = url.strip_prefix("sqs://") {
+            return sqs_broker(endpoint.trim_end_matches('/')).await;
         }
         anyhow::ensure!(
             url.starts_with("amqp://") || url.starts_with("amqps://"),
@@ -182,6 +190,8 @@ impl Broker {
         Ok(match self {
             Broker::Amqp(amqp) => herald_amqp::dlq::list(amqp, queue, selection).await?,
             Broker::Kafka(kafka) => herald_kafka::dlq::list(kafka, queue, selection).await?,
+            #[cfg(feature = "sqs")]
+            Broker::Sqs(sqs) => herald_core::DeadLetters::list(sqs, queue, selection).await?,
         })
     }
 
@@ -195,6 +205,10 @@ impl Broker {
             Broker::Amqp(amqp) => herald_amqp::dlq::replay(amqp, queue, selection, dry_run).await?,
             Broker::Kafka(kafka) => {
                 herald_kafka::dlq::replay(kafka, queue, selection, dry_run).await?
+            }
+            #[cfg(feature = "sqs")]
+            Broker::Sqs(sqs) => {
+                herald_core::DeadLetters::replay(sqs, queue, selection, dry_run).await?
             }
         })
     }
@@ -210,6 +224,10 @@ impl Broker {
             Broker::Kafka(kafka) => {
                 herald_kafka::dlq::purge(kafka, queue, selection, dry_run).await?
             }
+            #[cfg(feature = "sqs")]
+            Broker::Sqs(sqs) => {
+                herald_core::DeadLetters::purge(sqs, queue, selection, dry_run).await?
+            }
         })
     }
 
@@ -222,6 +240,23 @@ impl Broker {
             let _ = amqp.close().await;
         }
     }
+}
+
+#[cfg(feature = "sqs")]
+async fn sqs_broker(endpoint: &str) -> anyhow::Result<Broker> {
+    let sqs = if endpoint.is_empty() {
+        herald_sqs::Sqs::from_env().await
+    } else if endpoint.contains("://") {
+        herald_sqs::Sqs::from_env_at(endpoint).await
+    } else {
+        herald_sqs::Sqs::from_env_at(&format!("http://{endpoint}")).await
+    };
+    Ok(Broker::Sqs(sqs.dead_letters()))
+}
+
+#[cfg(not(feature = "sqs"))]
+async fn sqs_broker(_endpoint: &str) -> anyhow::Result<Broker> {
+    anyhow::bail!("this herald was built without SQS: build it with `--features sqs`")
 }
 
 fn print_report(report: &ReplayReport) {
