@@ -1,8 +1,10 @@
 //! A throwaway database per test run, on the real PostgreSQL server.
 //!
-//! The server is `postgres://postgres@127.0.0.1:5432/postgres` unless `HERALD_POSTGRES_URL`
-//! says otherwise; a database `herald_test_<random>` is created on it, migrated, and dropped
-//! when the [`TestDatabase`] is dropped (or by [`TestDatabase::drop_database`]).
+//! The one helper every crate's tests use for PostgreSQL. The server is
+//! `postgres://postgres@127.0.0.1:5432/postgres` unless `HERALD_POSTGRES_URL` says otherwise;
+//! a database `herald_test_<random>` is created on it (migrated for herald-postgres's tables
+//! by [`TestDatabase::create`], empty with [`TestDatabase::empty`]) and dropped when the
+//! [`TestDatabase`] is dropped (or by [`TestDatabase::drop_database`]).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -28,11 +30,24 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
-    /// Creates and migrates `herald_test_<random>`.
+    /// Creates and migrates `herald_test_<random>` (herald-postgres's tables).
     ///
     /// # Panics
     /// When the server cannot be reached: the message says to run `scripts/services`.
     pub async fn create() -> TestDatabase {
+        let db = Self::empty().await;
+        crate::migrate(&db.pool)
+            .await
+            .unwrap_or_else(|e| panic!("migrating {}: {e}", db.name));
+        db
+    }
+
+    /// Creates `herald_test_<random>` with no tables (for a schema of the test's own, such as
+    /// the registry's).
+    ///
+    /// # Panics
+    /// When the server cannot be reached: the message says to run `scripts/services`.
+    pub async fn empty() -> TestDatabase {
         let url = server_url();
         let admin = PgConnectOptions::from_str(&url)
             .unwrap_or_else(|e| panic!("HERALD_POSTGRES_URL `{url}` is not a URL: {e}"));
@@ -58,9 +73,6 @@ impl TestDatabase {
             .connect_with(options.clone())
             .await
             .unwrap_or_else(|e| panic!("connecting to {name}: {e}"));
-        crate::migrate(&pool)
-            .await
-            .unwrap_or_else(|e| panic!("migrating {name}: {e}"));
         let mut db_url = url.clone();
         if let Some(slash) = db_url.rfind('/').filter(|i| *i > "postgres://".len()) {
             let query = db_url[slash..]

@@ -14,26 +14,13 @@ pub enum Backend {
     Postgres,
 }
 
-/// The PostgreSQL server the tests use (a fresh database is created on it per test).
-pub fn pg_admin_url() -> String {
-    std::env::var("HERALD_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-fn random_suffix() -> String {
-    use rand::Rng;
-    let mut rng = rand::rng();
-    (0..12)
-        .map(|_| (b'a' + rng.random_range(0..26u8)) as char)
-        .collect()
-}
-
 /// A database that exists for the life of the value.
 pub struct TestDb {
     pub url: String,
     pub backend: Backend,
     _dir: Option<tempfile::TempDir>,
-    pg_name: Option<String>,
+    /// PostgreSQL: the one test-database helper of the workspace (`HERALD_POSTGRES_URL`).
+    _pg: Option<herald_postgres::testing::TestDatabase>,
 }
 
 impl TestDb {
@@ -46,31 +33,16 @@ impl TestDb {
                     url,
                     backend,
                     _dir: Some(dir),
-                    pg_name: None,
+                    _pg: None,
                 }
             }
             Backend::Postgres => {
-                use sqlx::Connection;
-                let admin = pg_admin_url();
-                let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
-                    panic!(
-                        "PostgreSQL is not reachable at {admin}: {e}\n\
-                         These tests need the real PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres).\n\
-                         Start it with `scripts/services` (or set HERALD_TEST_POSTGRES_URL)."
-                    )
-                });
-                let name = format!("herald_test_{}", random_suffix());
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create test database");
-                let _ = conn.close().await;
-                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                let pg = herald_postgres::testing::TestDatabase::empty().await;
                 Self {
-                    url: format!("{base}/{name}"),
+                    url: pg.url.clone(),
                     backend,
                     _dir: None,
-                    pg_name: Some(name),
+                    _pg: Some(pg),
                 }
             }
         }
@@ -78,32 +50,6 @@ impl TestDb {
 
     pub async fn open(&self) -> Arc<dyn Store> {
         store::connect(&self.url, 16).await.expect("open store")
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else {
-            return;
-        };
-        // Dropping runs inside a runtime: use a thread with its own.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                use sqlx::Connection;
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&pg_admin_url()).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await;
-                }
-            });
-        })
-        .join();
     }
 }
 
