@@ -1,13 +1,13 @@
 //! A worker process killed with SIGKILL in the middle of 1,000 messages, then restarted:
 //! every message is processed, and with the PostgreSQL transactional handler there are
 //! exactly 1,000 effect rows. Real RabbitMQ and PostgreSQL; the worker is the example
-//! `crash_worker` (built by `cargo test`, which builds the package's examples).
+//! `crash_worker` (tests/fixtures/crash_worker.rs, an example target so `cargo test` builds it).
 
 mod common;
 
 use std::process::{Child, Command, Stdio};
 
-use herald_core::testing::{Reaper, example_binary};
+use herald_core::testing::{example_binary, kill_mid_stream_and_restart};
 use std::time::Duration;
 
 use common::*;
@@ -54,43 +54,14 @@ async fn a_worker_killed_mid_stream_and_restarted_processes_every_message_exactl
     }
     assert_eq!(u64::from(ready(&queue).await), MESSAGES);
 
-    // First worker: kill it hard once a good part of the stream is through.
-    let mut first = Reaper::new(spawn_worker(&queue, &db.url));
-    let mut at_kill = (0, 0);
-    for _ in 0..1200 {
-        at_kill = effects(&db).await;
-        if at_kill.0 >= 300 {
-            break;
-        }
-        if let Ok(Some(status)) = first.child().try_wait() {
-            panic!("crash_worker exited early: {status}");
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    first.child().kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
-    let status = first.child().wait().expect("wait");
-    assert!(!status.success(), "killed, not exited: {status}");
-    let after_kill = effects(&db).await;
-    assert!(
-        after_kill.0 >= 300 && after_kill.0 < MESSAGES as i64,
-        "the kill must land mid-stream: {after_kill:?} effects"
-    );
-    eprintln!("killed the first worker at {after_kill:?} effects (seen {at_kill:?} just before)");
-
-    // Second worker: picks up the unacked and the remaining messages.
-    let mut second = Reaper::new(spawn_worker(&queue, &db.url));
-    let mut done = (0, 0);
-    for _ in 0..2400 {
-        done = effects(&db).await;
-        if done.1 == MESSAGES as i64 {
-            break;
-        }
-        if let Ok(Some(status)) = second.child().try_wait() {
-            panic!("crash_worker exited early: {status}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(done.1, MESSAGES as i64, "every message processed");
+    let (_, second) = kill_mid_stream_and_restart(
+        || spawn_worker(&queue, &db.url),
+        || async { effects(&db).await.1 as u64 },
+        300,
+        MESSAGES,
+        Duration::ZERO,
+    )
+    .await;
     // Let redelivered duplicates (claims of the killed worker expire after 3 s) come
     // through, then look again: still one effect per message, and nothing left over.
     let mut settled = false;
@@ -113,14 +84,7 @@ async fn a_worker_killed_mid_stream_and_restarted_processes_every_message_exactl
         }
     }
     // Graceful stop: SIGTERM, then the worker drains and closes.
-    let pid = second.child().id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    for _ in 0..200 {
-        if second.child().try_wait().ok().flatten().is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let _ = second.terminate();
     assert!(settled, "every claim completed and the queue drained");
     assert_eq!(
         effects(&db).await,

@@ -1,14 +1,15 @@
 //! A worker process killed with SIGKILL in the middle of 1,000 events, then restarted: no
 //! event is lost, and the events the first worker finished but had not committed are
 //! skipped by the Redis idempotency store. Real broker (tansu) and Redis; the worker is
-//! the example `kafka_crash_worker` (built by `cargo test`, which builds the examples).
+//! `kafka_crash_worker` (tests/fixtures/kafka_crash_worker.rs, an example target so `cargo
+//! test` builds it).
 
 mod common;
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 
-use herald_core::testing::{Reaper, example_binary};
+use herald_core::testing::{example_binary, kill_mid_stream_and_restart};
 use std::time::Duration;
 
 use common::*;
@@ -64,55 +65,27 @@ async fn a_worker_killed_mid_stream_and_restarted_loses_no_event() {
             .expect("publish");
     }
 
-    let mut first = Reaper::new(spawn_worker(&topic, &group, &hash));
-    for _ in 0..2400 {
-        if effects(&mut redis, &hash).await.len() >= 300 {
-            break;
-        }
-        if let Ok(Some(status)) = first.child().try_wait() {
-            panic!("kafka_crash_worker exited early: {status}");
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    first.child().kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
-    let status = first.child().wait().expect("wait");
-    assert!(!status.success(), "killed, not exited: {status}");
-    let after_kill = effects(&mut redis, &hash).await.len();
-    assert!(
-        after_kill >= 300 && after_kill < EVENTS as usize,
-        "the kill must land mid-stream: {after_kill} events had effects"
-    );
-    let (committed, _) = committed_and_ends(&group, &topic);
-    let committed: i64 = committed.values().sum();
-    eprintln!("killed at {after_kill} effects; {committed} offsets committed");
-
     // The restarted worker joins once the dead member's session (6 s) has expired. Kafka
     // would also take it sooner, rebalancing when the dead member misses the rejoin;
     // tansu instead forms the new generation with the dead member as its leader and
     // hands the newcomer no partitions (see the crate README).
-    tokio::time::sleep(Duration::from_secs(7)).await;
-    let mut second = Reaper::new(spawn_worker(&topic, &group, &hash));
-    let mut done = HashMap::new();
-    for _ in 0..2400 {
-        done = effects(&mut redis, &hash).await;
-        if done.len() == EVENTS as usize {
-            break;
-        }
-        if let Ok(Some(status)) = second.child().try_wait() {
-            panic!("kafka_crash_worker exited early: {status}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(done.len(), EVENTS as usize, "every event processed");
+    let (after_kill, second) = kill_mid_stream_and_restart(
+        || spawn_worker(&topic, &group, &hash),
+        || {
+            let mut redis = redis.clone();
+            let hash = hash.clone();
+            async move { effects(&mut redis, &hash).await.len() as u64 }
+        },
+        300,
+        u64::from(EVENTS),
+        Duration::from_secs(7),
+    )
+    .await;
+    let (committed, _) = committed_and_ends(&group, &topic);
+    let committed: i64 = committed.values().sum();
+    eprintln!("killed at {after_kill} effects; {committed} offsets committed");
     // Graceful stop: SIGTERM; the worker commits what finished and prints its counters.
-    let pid = second.child().id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    let output = second
-        .0
-        .take()
-        .expect("child")
-        .wait_with_output()
-        .expect("wait");
+    let output = second.terminate();
     assert!(output.status.success(), "clean exit after SIGTERM");
     let stats: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("the worker's counters");

@@ -2,7 +2,10 @@
 //! (the in-memory store here; Redis and PostgreSQL in their crates), and helpers for tests
 //! that run a worker as a separate process.
 
+mod process;
 pub mod transport;
+
+pub use process::{Reaper, example_binary, kill_mid_stream_and_restart};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -183,49 +186,4 @@ pub async fn idempotency_store_contract<S: IdempotencyStore>(store: Arc<S>) {
         .filter(|c| matches!(c, Claim::Acquired(_)))
         .count();
     assert_eq!(acquired, 1, "32 concurrent claims: exactly one Acquired");
-}
-
-/// The path of example `name` of the package under test, from a test binary
-/// (`target/<profile>/deps/<test>` -> `target/<profile>/examples/<name>`); `cargo test`
-/// builds a package's examples.
-///
-/// # Panics
-/// If it is not built, saying how to build it.
-pub fn example_binary(name: &str) -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
-    let bin = profile_dir.join("examples").join(name);
-    assert!(
-        bin.exists(),
-        "{} is missing: build it with `cargo build --examples` (a plain `cargo test` builds it)",
-        bin.display()
-    );
-    bin
-}
-
-/// A child process killed (SIGKILL) and reaped when dropped, so a failing test leaves no
-/// worker behind.
-#[derive(Debug)]
-pub struct Reaper(pub Option<std::process::Child>);
-
-impl Reaper {
-    pub fn new(child: std::process::Child) -> Self {
-        Reaper(Some(child))
-    }
-
-    pub fn child(&mut self) -> &mut std::process::Child {
-        self.0.as_mut().expect("the child was taken")
-    }
-}
-
-impl Drop for Reaper {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }
