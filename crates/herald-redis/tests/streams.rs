@@ -14,8 +14,6 @@ use herald_core::{
 };
 use herald_redis::streams::{RedisStreams, StartFrom, dlq_stream, retry_set};
 
-const WAIT: Duration = Duration::from_secs(10);
-
 #[tokio::test]
 async fn a_message_arrives_with_payload_key_and_headers_intact_and_an_ack_settles_it() {
     let redis = connect().await;

@@ -6,6 +6,9 @@ use std::time::Duration;
 use herald_core::{Delivery, Headers, OutgoingMessage, Subscriber};
 use herald_redis::streams::RedisStreams;
 
+/// A bound against hangs for one delivery.
+pub const WAIT: Duration = Duration::from_secs(10);
+
 pub fn redis_url() -> String {
     std::env::var("HERALD_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
