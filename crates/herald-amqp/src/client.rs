@@ -78,6 +78,10 @@ pub struct AmqpConfig {
     pub reconnect: ReconnectPolicy,
     /// How long [`Amqp::connect`] keeps trying before it gives up (default 30 s).
     pub connect_timeout: Duration,
+    /// The largest payload `publish` sends (default 128 MiB, RabbitMQ's default
+    /// `max_message_size`). A larger one is refused before sending: the broker would close
+    /// the channel over it.
+    pub max_payload: usize,
 }
 
 impl AmqpConfig {
@@ -89,6 +93,7 @@ impl AmqpConfig {
             publish_outage: OutagePolicy::Wait(Duration::from_secs(30)),
             reconnect: ReconnectPolicy::default(),
             connect_timeout: Duration::from_secs(30),
+            max_payload: 128 << 20,
         }
     }
 
@@ -114,6 +119,12 @@ impl AmqpConfig {
 
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the largest payload `publish` sends (match the broker's `max_message_size`).
+    pub fn max_payload(mut self, bytes: usize) -> Self {
+        self.max_payload = bytes;
         self
     }
 }

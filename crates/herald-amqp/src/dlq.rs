@@ -171,3 +171,33 @@ async fn move_to_origin(
     channel.basic_ack(tag, BasicAckOptions::default()).await?;
     Ok(())
 }
+
+/// The same tools behind the interface every transport offers.
+#[async_trait::async_trait]
+impl herald_core::DeadLetters for Amqp {
+    async fn list(
+        &self,
+        source: &str,
+        selection: &Selection,
+    ) -> Result<Vec<DeadLetterEntry>, herald_core::TransportError> {
+        Ok(list(self, source, selection).await?)
+    }
+
+    async fn replay(
+        &self,
+        source: &str,
+        selection: &Selection,
+        dry_run: bool,
+    ) -> Result<ReplayReport, herald_core::TransportError> {
+        Ok(replay(self, source, selection, dry_run).await?)
+    }
+
+    async fn purge(
+        &self,
+        source: &str,
+        selection: &Selection,
+        dry_run: bool,
+    ) -> Result<PurgeReport, herald_core::TransportError> {
+        Ok(purge(self, source, selection, dry_run).await?)
+    }
+}

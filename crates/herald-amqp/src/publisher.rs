@@ -93,6 +93,14 @@ impl AmqpPublisher {
 #[async_trait]
 impl Publisher for AmqpPublisher {
     async fn publish(&self, message: OutgoingMessage) -> Result<(), TransportError> {
+        let max = self.amqp.config().max_payload;
+        if message.payload.len() > max {
+            return Err(TransportError::Rejected(format!(
+                "a payload of {} bytes is over the maximum of {max} (AmqpConfig::max_payload, \
+                 RabbitMQ's max_message_size); nothing was sent",
+                message.payload.len()
+            )));
+        }
         let properties = properties_for(&message);
         let routing_key = self.routing_key(&message);
         let deadline = match self.outage {

@@ -285,3 +285,34 @@ async fn run_blocking<T: Send + 'static>(
         .await
         .map_err(|e| KafkaError::Config(format!("the blocking task failed: {e}")))?
 }
+
+/// The same tools behind the interface every transport offers; the configuration says
+/// which brokers hold the dead-letter topics.
+#[async_trait::async_trait]
+impl herald_core::DeadLetters for KafkaConfig {
+    async fn list(
+        &self,
+        source: &str,
+        selection: &Selection,
+    ) -> Result<Vec<DeadLetterEntry>, herald_core::TransportError> {
+        Ok(list(self, source, selection).await?)
+    }
+
+    async fn replay(
+        &self,
+        source: &str,
+        selection: &Selection,
+        dry_run: bool,
+    ) -> Result<ReplayReport, herald_core::TransportError> {
+        Ok(replay(self, source, selection, dry_run).await?)
+    }
+
+    async fn purge(
+        &self,
+        source: &str,
+        selection: &Selection,
+        dry_run: bool,
+    ) -> Result<PurgeReport, herald_core::TransportError> {
+        Ok(purge(self, source, selection, dry_run).await?)
+    }
+}

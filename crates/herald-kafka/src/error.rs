@@ -15,12 +15,18 @@ pub enum KafkaError {
     /// The subscriber or publisher was closed.
     #[error("closed")]
     Closed,
+    /// A value over the publisher's `max_payload`: refused before sending.
+    #[error(
+        "a payload of {size} bytes is over the maximum of {max} (KafkaPublisherBuilder::max_payload); nothing was sent"
+    )]
+    PayloadTooLarge { size: usize, max: usize },
 }
 
 impl From<KafkaError> for TransportError {
     fn from(e: KafkaError) -> Self {
         match e {
             KafkaError::Closed => TransportError::Closed,
+            e @ KafkaError::PayloadTooLarge { .. } => TransportError::Rejected(e.to_string()),
             KafkaError::Client(e) if is_rejection(&e) => TransportError::Rejected(e.to_string()),
             KafkaError::Client(e) => TransportError::Connection(e.to_string()),
             other => TransportError::Other(other.to_string()),

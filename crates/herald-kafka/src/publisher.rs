@@ -47,6 +47,7 @@ struct Inner {
     producer: FutureProducer,
     /// How long a send may wait for room in the local queue.
     queue_timeout: Duration,
+    max_payload: usize,
     #[cfg(feature = "registry")]
     wire: Option<crate::wire::WireFormat>,
 }
@@ -58,9 +59,14 @@ pub struct KafkaPublisherBuilder {
     compression: Compression,
     linger: Duration,
     delivery_timeout: Duration,
+    max_payload: usize,
     #[cfg(feature = "registry")]
     wire: Option<crate::wire::WireFormat>,
 }
+
+/// The default largest value: under Kafka's default 1 MB limit (`message.max.bytes`) with
+/// room for the key and headers.
+const DEFAULT_MAX_PAYLOAD: usize = 900 << 10;
 
 impl KafkaPublisher {
     /// A publisher with the defaults (lz4, linger 5 ms, delivery timeout 30 s).
@@ -74,6 +80,7 @@ impl KafkaPublisher {
             compression: Compression::default(),
             linger: Duration::from_millis(5),
             delivery_timeout: Duration::from_secs(30),
+            max_payload: DEFAULT_MAX_PAYLOAD,
             #[cfg(feature = "registry")]
             wire: None,
         }
@@ -87,6 +94,12 @@ impl KafkaPublisher {
         headers: &Headers,
         payload: &[u8],
     ) -> Result<(), KafkaError> {
+        if payload.len() > self.inner.max_payload {
+            return Err(KafkaError::PayloadTooLarge {
+                size: payload.len(),
+                max: self.inner.max_payload,
+            });
+        }
         let mut h = OwnedHeaders::new_with_capacity(headers.len());
         for (name, value) in headers {
             h = h.insert(Header {
@@ -133,6 +146,14 @@ impl KafkaPublisherBuilder {
         self
     }
 
+    /// The largest value `publish` sends (default 900 KiB); a larger one is refused before
+    /// sending. Raising it needs the broker's `message.max.bytes` (and the topic's
+    /// `max.message.bytes`) raised too.
+    pub fn max_payload(mut self, bytes: usize) -> Self {
+        self.max_payload = bytes;
+        self
+    }
+
     /// Sends values in the Confluent wire format, with schema ids from a registry.
     #[cfg(feature = "registry")]
     pub fn wire_format(mut self, wire: crate::wire::WireFormat) -> Self {
@@ -152,6 +173,12 @@ impl KafkaPublisherBuilder {
                     "message.timeout.ms",
                     self.delivery_timeout.as_millis().to_string(),
                 ),
+                // The client's own limit stays above ours, with room for key and headers,
+                // so the refusal is ours and says why.
+                (
+                    "message.max.bytes",
+                    (self.max_payload.max(DEFAULT_MAX_PAYLOAD) + (256 << 10)).to_string(),
+                ),
             ])
             .create()
             .map_err(|e| KafkaError::Config(e.to_string()))?;
@@ -159,6 +186,7 @@ impl KafkaPublisherBuilder {
             inner: Arc::new(Inner {
                 producer,
                 queue_timeout: Duration::from_secs(5),
+                max_payload: self.max_payload,
                 #[cfg(feature = "registry")]
                 wire: self.wire,
             }),

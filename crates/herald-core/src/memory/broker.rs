@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::queue::{Queue, Stored};
 use crate::transport::{Acknowledger, DeadLetter, Delivery, IncomingMessage, Retry};
-use crate::{Headers, OutgoingMessage, Publisher, Subscriber, TransportError, headers};
+use crate::{Headers, OutgoingMessage, Publisher, Subscriber, TransportError};
 
 /// Settings of the in-memory broker.
 #[derive(Debug, Clone)]
@@ -145,37 +145,35 @@ impl MemoryBroker {
         queue: &str,
         mut filter: impl FnMut(&DeadLetterRecord) -> bool,
     ) -> usize {
+        self.take_dead_letters(queue, |r| filter(r), true).len()
+    }
+
+    /// Takes the dead letters of `queue` that `take` accepts out of its dead-letter list,
+    /// oldest first, moving them back to the queue as first attempts when `replay`.
+    pub(super) fn take_dead_letters(
+        &self,
+        queue: &str,
+        mut take: impl FnMut(&DeadLetterRecord) -> bool,
+        replay: bool,
+    ) -> Vec<DeadLetterRecord> {
         let mut state = self.shared.lock();
         let dead = std::mem::take(&mut state.queue(queue).dead);
-        let (replay, keep): (Vec<_>, Vec<_>) = dead.into_iter().partition(|r| filter(r));
-        let mut moved = Vec::with_capacity(replay.len());
-        for record in replay {
-            let id = state.next_id();
-            let mut headers = record.headers;
-            for failure_header in [
-                headers::ATTEMPT,
-                headers::ATTEMPTS,
-                headers::ERROR,
-                headers::PERMANENT,
-                headers::FIRST_FAILURE_AT,
-                headers::LAST_FAILURE_AT,
-                headers::ORIGIN,
-            ] {
-                headers.remove(failure_header);
+        let (taken, keep): (Vec<_>, Vec<_>) = dead.into_iter().partition(|r| take(r));
+        state.queue(queue).dead = keep;
+        if replay {
+            for record in &taken {
+                let id = state.next_id();
+                let stored = Stored {
+                    id,
+                    key: record.key.clone(),
+                    headers: record.entry().replay_headers(),
+                    payload: record.payload.clone(),
+                };
+                state.queue(queue).ready.push_back(stored);
             }
-            moved.push(Stored {
-                id,
-                key: record.key,
-                headers,
-                payload: record.payload,
-            });
+            state.queue(queue).notify.notify_waiters();
         }
-        let count = moved.len();
-        let q = state.queue(queue);
-        q.dead = keep;
-        q.ready.extend(moved);
-        q.notify.notify_waiters();
-        count
+        taken
     }
 
     fn settle(

@@ -11,6 +11,7 @@
 //! ```
 
 mod broker;
+mod dead_letters;
 mod queue;
 
 pub use broker::{DeadLetterRecord, MemoryBroker, MemoryConfig, MemorySubscriber, QueueStats};

@@ -2,6 +2,8 @@
 //! (the in-memory store here; Redis and PostgreSQL in their crates), and helpers for tests
 //! that run a worker as a separate process.
 
+pub mod transport;
+
 use std::sync::Arc;
 use std::time::Duration;
 
