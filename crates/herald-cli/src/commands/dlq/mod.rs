@@ -1,6 +1,7 @@
 //! `herald dlq list|replay|purge`: dead letters on a broker, chosen by the URL scheme:
-//! RabbitMQ (`amqp://`, the queue's `<queue>.dlq`) or Kafka (`kafka://host:port,...`, the
-//! topic's `<topic>.dlq`).
+//! RabbitMQ (`amqp://`, the queue's `<queue>.dlq`), Kafka (`kafka://host:port,...`, the
+//! topic's `<topic>.dlq`) or Redis Streams (`redis://`, feature `redis`: the stream's
+//! `<stream>.dlq`, whose entries `purge` deletes).
 //!
 //! `purge` deletes on RabbitMQ (each selected message is acked). Kafka cannot delete records
 //! from a topic: there `purge` moves the position that `list` and `replay` read from (the
@@ -14,6 +15,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use herald_amqp::{Amqp, AmqpConfig};
+#[cfg(feature = "redis")]
+use herald_core::DeadLetters;
 use herald_kafka::KafkaConfig;
 use herald_kafka::dlq::{DeadLetterEntry, PurgeReport, ReplayReport, Selection};
 
@@ -60,8 +63,9 @@ pub struct PurgeArgs {
 pub struct DlqArgs {
     /// The consumer queue or topic whose dead letters to read (its `<queue>.dlq`).
     pub queue: String,
-    /// The broker: `amqp://user:password@127.0.0.1:5672/%2f` (RabbitMQ) or
-    /// `kafka://127.0.0.1:9092` (Kafka; several brokers comma-separated).
+    /// The broker: `amqp://user:password@127.0.0.1:5672/%2f` (RabbitMQ),
+    /// `kafka://127.0.0.1:9092` (Kafka; several brokers comma-separated) or
+    /// `redis://127.0.0.1:6379` (Redis Streams).
     #[arg(
         long,
         env = "HERALD_AMQP_URL",
@@ -152,6 +156,8 @@ pub fn run(cmd: DlqCommand) -> anyhow::Result<ExitCode> {
 enum Broker {
     Amqp(Amqp),
     Kafka(KafkaConfig),
+    #[cfg(feature = "redis")]
+    Redis(herald_redis::streams::RedisDeadLetters),
 }
 
 impl Broker {
@@ -163,9 +169,16 @@ impl Broker {
                 KafkaConfig::new(brokers).client_id("herald-cli"),
             ));
         }
+        #[cfg(feature = "redis")]
+        if url.starts_with("redis://") || url.starts_with("rediss://") {
+            let redis = herald_redis::streams::RedisStreams::connect(url)
+                .await
+                .with_context(|| format!("cannot reach Redis at {}", redact_url(url)))?;
+            return Ok(Broker::Redis(redis.dead_letters()));
+        }
         anyhow::ensure!(
             url.starts_with("amqp://") || url.starts_with("amqps://"),
-            "unknown broker URL `{}`: use amqp://... (RabbitMQ) or kafka://host:port (Kafka)",
+            "unknown broker URL `{}`: use amqp://... (RabbitMQ), kafka://host:port (Kafka) or redis://host:port (Redis Streams)",
             redact_url(url)
         );
         let amqp = Amqp::connect(AmqpConfig::new(url).connect_timeout(Duration::from_secs(5)))
@@ -182,6 +195,8 @@ impl Broker {
         Ok(match self {
             Broker::Amqp(amqp) => herald_amqp::dlq::list(amqp, queue, selection).await?,
             Broker::Kafka(kafka) => herald_kafka::dlq::list(kafka, queue, selection).await?,
+            #[cfg(feature = "redis")]
+            Broker::Redis(redis) => DeadLetters::list(redis, queue, selection).await?,
         })
     }
 
@@ -196,6 +211,8 @@ impl Broker {
             Broker::Kafka(kafka) => {
                 herald_kafka::dlq::replay(kafka, queue, selection, dry_run).await?
             }
+            #[cfg(feature = "redis")]
+            Broker::Redis(redis) => DeadLetters::replay(redis, queue, selection, dry_run).await?,
         })
     }
 
@@ -210,6 +227,8 @@ impl Broker {
             Broker::Kafka(kafka) => {
                 herald_kafka::dlq::purge(kafka, queue, selection, dry_run).await?
             }
+            #[cfg(feature = "redis")]
+            Broker::Redis(redis) => DeadLetters::purge(redis, queue, selection, dry_run).await?,
         })
     }
 
