@@ -15,6 +15,9 @@
 //! let worker = herald_core::Worker::builder().idempotency_store(Arc::new(store));
 //! # let _ = worker; Ok(()) }
 //! ```
+//!
+//! With the `streams` feature, [`streams`] is a transport on Redis Streams: consumer groups,
+//! a retry set moved back by a script, a dead-letter stream (see the crate README).
 
 use std::fmt;
 use std::time::Duration;
@@ -23,6 +26,14 @@ use async_trait::async_trait;
 use herald_core::{Claim, IdempotencyStore, LeaseToken, StoreError};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Script};
+
+#[cfg(feature = "streams")]
+pub mod streams;
+#[cfg(feature = "streams")]
+pub use streams::{
+    RedisDeadLetters, RedisStreams, RedisStreamsPublisher, RedisStreamsSubscriber,
+    RedisStreamsSubscriberBuilder,
+};
 
 /// The prefix of a held key's value; the lease token follows.
 const HELD: &str = "held:";

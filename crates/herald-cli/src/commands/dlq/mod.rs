@@ -1,8 +1,9 @@
 //! `herald dlq list|replay|purge`: dead letters on a broker, chosen by the URL scheme:
-//! RabbitMQ (`amqp://`, the queue's `<queue>.dlq`) or Kafka (`kafka://host:port,...`, the
-//! topic's `<topic>.dlq`), and with the cargo feature `sqs`, SQS (`sqs://` for the standard
-//! AWS environment and profile chain, `sqs://host:port` for an endpoint such as moto; the
-//! queue's `<queue>-dlq`).
+//! RabbitMQ (`amqp://`, the queue's `<queue>.dlq`), Kafka (`kafka://host:port,...`, the
+//! topic's `<topic>.dlq`), Redis Streams (`redis://`, feature `redis`: the stream's
+//! `<stream>.dlq`, whose entries `purge` deletes), and with the cargo feature `sqs`, SQS
+//! (`sqs://` for the standard AWS environment and profile chain, `sqs://host:port` for an
+//! endpoint such as moto; the queue's `<queue>-dlq`).
 //!
 //! `purge` deletes on RabbitMQ (each selected message is acked). Kafka cannot delete records
 //! from a topic: there `purge` moves the position that `list` and `replay` read from (the
@@ -16,6 +17,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use herald_amqp::{Amqp, AmqpConfig};
+#[cfg(feature = "redis")]
+use herald_core::DeadLetters;
 use herald_kafka::KafkaConfig;
 use herald_kafka::dlq::{DeadLetterEntry, PurgeReport, ReplayReport, Selection};
 
@@ -62,9 +65,10 @@ pub struct PurgeArgs {
 pub struct DlqArgs {
     /// The consumer queue or topic whose dead letters to read (its `<queue>.dlq`).
     pub queue: String,
-    /// The broker: `amqp://user:password@127.0.0.1:5672/%2f` (RabbitMQ) or
-    /// `kafka://127.0.0.1:9092` (Kafka; several brokers comma-separated), or with the `sqs`
-    /// feature `sqs://` (AWS's environment and profiles) or `sqs://127.0.0.1:4566` (an endpoint).
+    /// The broker: `amqp://user:password@127.0.0.1:5672/%2f` (RabbitMQ),
+    /// `kafka://127.0.0.1:9092` (Kafka; several brokers comma-separated),
+    /// `redis://127.0.0.1:6379` (Redis Streams), or with the `sqs` feature `sqs://` (AWS's
+    /// environment and profiles) or `sqs://127.0.0.1:4566` (an endpoint).
     #[arg(
         long,
         env = "HERALD_AMQP_URL",
@@ -157,6 +161,8 @@ enum Broker {
     Kafka(KafkaConfig),
     #[cfg(feature = "sqs")]
     Sqs(herald_sqs::SqsDeadLetters),
+    #[cfg(feature = "redis")]
+    Redis(herald_redis::streams::RedisDeadLetters),
 }
 
 impl Broker {
@@ -171,9 +177,16 @@ impl Broker {
         if let Some(endpoint) = url.strip_prefix("sqs://") {
             return sqs_broker(endpoint.trim_end_matches('/')).await;
         }
+        #[cfg(feature = "redis")]
+        if url.starts_with("redis://") || url.starts_with("rediss://") {
+            let redis = herald_redis::streams::RedisStreams::connect(url)
+                .await
+                .with_context(|| format!("cannot reach Redis at {}", redact_url(url)))?;
+            return Ok(Broker::Redis(redis.dead_letters()));
+        }
         anyhow::ensure!(
             url.starts_with("amqp://") || url.starts_with("amqps://"),
-            "unknown broker URL `{}`: use amqp://... (RabbitMQ) or kafka://host:port (Kafka)",
+            "unknown broker URL `{}`: use amqp://... (RabbitMQ), kafka://host:port (Kafka) or redis://host:port (Redis Streams)",
             redact_url(url)
         );
         let amqp = Amqp::connect(AmqpConfig::new(url).connect_timeout(Duration::from_secs(5)))
@@ -192,6 +205,8 @@ impl Broker {
             Broker::Kafka(kafka) => herald_kafka::dlq::list(kafka, queue, selection).await?,
             #[cfg(feature = "sqs")]
             Broker::Sqs(sqs) => herald_core::DeadLetters::list(sqs, queue, selection).await?,
+            #[cfg(feature = "redis")]
+            Broker::Redis(redis) => DeadLetters::list(redis, queue, selection).await?,
         })
     }
 
@@ -210,6 +225,8 @@ impl Broker {
             Broker::Sqs(sqs) => {
                 herald_core::DeadLetters::replay(sqs, queue, selection, dry_run).await?
             }
+            #[cfg(feature = "redis")]
+            Broker::Redis(redis) => DeadLetters::replay(redis, queue, selection, dry_run).await?,
         })
     }
 
@@ -228,6 +245,8 @@ impl Broker {
             Broker::Sqs(sqs) => {
                 herald_core::DeadLetters::purge(sqs, queue, selection, dry_run).await?
             }
+            #[cfg(feature = "redis")]
+            Broker::Redis(redis) => DeadLetters::purge(redis, queue, selection, dry_run).await?,
         })
     }
 
