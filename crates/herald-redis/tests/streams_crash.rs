@@ -1,7 +1,8 @@
 //! A worker process killed with SIGKILL in the middle of 1,000 events on a Redis stream,
 //! then restarted: every event is processed, and with the PostgreSQL transactional handler
-//! there are exactly 1,000 effect rows. Real Redis and PostgreSQL; the worker is the example
-//! `redis_crash_worker` (built by `cargo test -p herald-redis --features streams`).
+//! there are exactly 1,000 effect rows. Real Redis and PostgreSQL; the worker is
+//! `redis_crash_worker` (tests/fixtures/redis_crash_worker.rs, an example target so that
+//! `cargo test -p herald-redis --features streams` builds it).
 
 mod common;
 
@@ -9,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use herald_core::testing::{Reaper, example_binary};
+use herald_core::testing::{example_binary, kill_mid_stream_and_restart};
 use herald_core::{Event, Producer};
 use herald_postgres::testing::TestDatabase;
 use serde::{Deserialize, Serialize};
@@ -67,32 +68,19 @@ async fn a_worker_killed_mid_stream_and_restarted_processes_every_event_exactly_
     }
     assert_eq!(xlen(&redis, &stream).await, EVENTS);
 
-    // First worker: kill it hard once a good part of the stream is through.
-    let mut first = Reaper::new(spawn_worker(&stream, &db.url));
-    for _ in 0..1200 {
-        if effects(&db).await.0 >= 300 {
-            break;
-        }
-        if let Ok(Some(status)) = first.child().try_wait() {
-            panic!("redis_crash_worker exited early: {status}");
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    first.child().kill().expect("SIGKILL");
-    let status = first.child().wait().expect("wait");
-    assert!(!status.success(), "killed, not exited: {status}");
-    let after_kill = effects(&db).await;
-    assert!(
-        after_kill.0 >= 300 && after_kill.0 < EVENTS as i64,
-        "the kill must land mid-stream: {after_kill:?} effects"
-    );
-    let pending_at_kill = redis.lag(&stream, "crash").await.expect("lag").pending;
-    eprintln!(
-        "killed the first worker at {after_kill:?} effects, {pending_at_kill} entries pending"
-    );
+    // Kill the first worker once a good part of the stream is through; the second takes over
+    // the killed one's pending entries and reads the rest.
+    let (after_kill, second) = kill_mid_stream_and_restart(
+        || spawn_worker(&stream, &db.url),
+        || async { effects(&db).await.1 as u64 },
+        300,
+        EVENTS,
+        Duration::ZERO,
+    )
+    .await;
+    eprintln!("killed the first worker at {after_kill} effects");
 
-    // Second worker: takes over the killed one's pending entries and reads the rest.
-    let mut second = Reaper::new(spawn_worker(&stream, &db.url));
+    // Then every entry is acked and every claim completed.
     let mut settled = false;
     for _ in 0..1200 {
         let done = effects(&db).await;
@@ -112,19 +100,9 @@ async fn a_worker_killed_mid_stream_and_restarted_processes_every_event_exactly_
             settled = true;
             break;
         }
-        if let Ok(Some(status)) = second.child().try_wait() {
-            panic!("redis_crash_worker exited early: {status}");
-        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let pid = second.child().id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    for _ in 0..200 {
-        if second.child().try_wait().ok().flatten().is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let _ = second.terminate();
     assert!(
         settled,
         "every entry acked, every claim completed: {:?}",
