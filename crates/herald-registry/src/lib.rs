@@ -25,7 +25,6 @@ use herald_schema::{CompatibilityLevel, Policy};
 pub mod auth;
 pub mod canonical;
 pub mod checks;
-pub mod client;
 mod compatibility;
 mod config;
 pub mod credentials;
@@ -42,15 +41,16 @@ pub mod store;
 mod subjects;
 
 pub use error::{Error, Result};
+/// The Rust client (its own crate, so its users do not link the server).
+pub use herald_registry_client as client;
+/// Media type of every response (requests may also use `application/vnd.schemaregistry+json`
+/// or `application/json`).
+pub use herald_registry_client::CONTENT_TYPE;
 pub use observe::install_metrics;
 pub use serve::{ServeError, ServeOptions, Server, TlsFiles, serve};
 pub use store::Store;
 
 use crate::canonical::SchemaLimits;
-
-/// Media type of every response (requests may also use `application/vnd.schemaregistry+json`
-/// or `application/json`).
-pub const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 
 /// Server settings that do not live in the database.
 #[derive(Debug, Clone)]
