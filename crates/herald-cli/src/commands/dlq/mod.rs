@@ -9,18 +9,15 @@
 //! passed over, and is reported as kept.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use herald_amqp::{Amqp, AmqpConfig};
-use herald_kafka::KafkaConfig;
-use herald_kafka::dlq::{DeadLetterEntry, PurgeReport, ReplayReport, Selection};
+use herald_core::dead_letters::{DeadLetterEntry, PurgeReport, ReplayReport, Selection};
 
-use crate::registry_conn::redact_url;
-
+mod broker;
 mod list_format;
 
+use broker::Broker;
 use list_format::ListFormat;
 
 #[derive(Debug, Subcommand)]
@@ -146,82 +143,6 @@ pub fn run(cmd: DlqCommand) -> anyhow::Result<ExitCode> {
         broker.close().await;
         result.map(|()| ExitCode::SUCCESS)
     })
-}
-
-/// The broker a URL names.
-enum Broker {
-    Amqp(Amqp),
-    Kafka(KafkaConfig),
-}
-
-impl Broker {
-    async fn connect(url: &str) -> anyhow::Result<Self> {
-        if let Some(brokers) = url.strip_prefix("kafka://") {
-            let brokers = brokers.trim_end_matches('/');
-            anyhow::ensure!(!brokers.is_empty(), "no broker in `{url}`");
-            return Ok(Broker::Kafka(
-                KafkaConfig::new(brokers).client_id("herald-cli"),
-            ));
-        }
-        anyhow::ensure!(
-            url.starts_with("amqp://") || url.starts_with("amqps://"),
-            "unknown broker URL `{}`: use amqp://... (RabbitMQ) or kafka://host:port (Kafka)",
-            redact_url(url)
-        );
-        let amqp = Amqp::connect(AmqpConfig::new(url).connect_timeout(Duration::from_secs(5)))
-            .await
-            .with_context(|| format!("cannot reach the broker at {}", redact_url(url)))?;
-        Ok(Broker::Amqp(amqp))
-    }
-
-    async fn list(
-        &self,
-        queue: &str,
-        selection: &Selection,
-    ) -> anyhow::Result<Vec<DeadLetterEntry>> {
-        Ok(match self {
-            Broker::Amqp(amqp) => herald_amqp::dlq::list(amqp, queue, selection).await?,
-            Broker::Kafka(kafka) => herald_kafka::dlq::list(kafka, queue, selection).await?,
-        })
-    }
-
-    async fn replay(
-        &self,
-        queue: &str,
-        selection: &Selection,
-        dry_run: bool,
-    ) -> anyhow::Result<ReplayReport> {
-        Ok(match self {
-            Broker::Amqp(amqp) => herald_amqp::dlq::replay(amqp, queue, selection, dry_run).await?,
-            Broker::Kafka(kafka) => {
-                herald_kafka::dlq::replay(kafka, queue, selection, dry_run).await?
-            }
-        })
-    }
-
-    async fn purge(
-        &self,
-        queue: &str,
-        selection: &Selection,
-        dry_run: bool,
-    ) -> anyhow::Result<PurgeReport> {
-        Ok(match self {
-            Broker::Amqp(amqp) => herald_amqp::dlq::purge(amqp, queue, selection, dry_run).await?,
-            Broker::Kafka(kafka) => {
-                herald_kafka::dlq::purge(kafka, queue, selection, dry_run).await?
-            }
-        })
-    }
-
-    fn is_kafka(&self) -> bool {
-        matches!(self, Broker::Kafka(_))
-    }
-
-    async fn close(self) {
-        if let Broker::Amqp(amqp) = self {
-            let _ = amqp.close().await;
-        }
-    }
 }
 
 fn print_report(report: &ReplayReport) {
