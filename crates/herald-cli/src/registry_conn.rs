@@ -3,7 +3,7 @@
 
 use anyhow::bail;
 use clap::Args;
-use herald_registry::client::{Auth, ClientError, RegistryClient};
+use herald_registry_client::{Auth, ClientError, RegistryClient};
 
 /// Credentials for the registry: a Bearer token, or a user and password (basic auth).
 #[derive(Clone, Default, Args)]

@@ -20,6 +20,9 @@ pub fn frame(id: u32, json: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The registry client [`WireFormat`] takes, so an application needs no other dependency.
+#[cfg(feature = "registry")]
+pub use herald_registry_client::{Auth, RegistryClient};
 #[cfg(feature = "registry")]
 pub use registry::{SubjectStrategy, WireFormat, envelope_schema};
 
@@ -29,7 +32,7 @@ mod registry {
     use std::sync::RwLock;
 
     use herald_core::{OutgoingMessage, headers};
-    use herald_registry::client::RegistryClient;
+    use herald_registry_client::RegistryClient;
     use serde_json::{Value, json};
 
     use crate::KafkaError;

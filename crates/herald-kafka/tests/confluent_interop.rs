@@ -12,9 +12,8 @@ use std::time::Duration;
 use common::*;
 use herald::Event;
 use herald_core::{Context, Handler, HandlerError, Producer, Worker};
-use herald_kafka::wire::{SubjectStrategy, WireFormat};
+use herald_kafka::wire::{RegistryClient, SubjectStrategy, WireFormat};
 use herald_kafka::{KafkaPublisher, KafkaSubscriber};
-use herald_registry::client::RegistryClient;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

@@ -1,21 +1,13 @@
 //! Canonical form of submitted schemas: what is stored, hashed and compared.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
-/// A reference from a JSON Schema to another registered schema: `name` is the `$ref` target
-/// used inside the referring schema, resolved to `subject`/`version`.
-#[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
-)]
-pub struct Reference {
-    pub name: String,
-    pub subject: String,
-    pub version: i32,
-}
+/// A reference from a JSON Schema to another registered schema (the client's type: one
+/// definition for both sides of the wire).
+pub use herald_registry_client::Reference;
 
 /// Limits applied to every submitted schema.
 #[derive(Debug, Clone, Copy)]

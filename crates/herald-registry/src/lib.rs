@@ -27,7 +27,6 @@ mod bodies;
 pub mod cache;
 pub mod canonical;
 pub mod checks;
-pub mod client;
 mod compatibility;
 mod config;
 pub mod credentials;
@@ -46,15 +45,16 @@ mod subjects;
 
 pub use cache::CachedStore;
 pub use error::{Error, Result};
+/// The Rust client (its own crate, so its users do not link the server).
+pub use herald_registry_client as client;
+/// Media type of every response (requests may also use `application/vnd.schemaregistry+json`
+/// or `application/json`).
+pub use herald_registry_client::CONTENT_TYPE;
 pub use observe::install_metrics;
 pub use serve::{ServeError, ServeOptions, Server, TlsFiles, serve};
 pub use store::Store;
 
 use crate::canonical::SchemaLimits;
-
-/// Media type of every response (requests may also use `application/vnd.schemaregistry+json`
-/// or `application/json`).
-pub const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 
 /// Server settings that do not live in the database.
 #[derive(Debug, Clone)]

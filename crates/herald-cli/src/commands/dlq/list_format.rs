@@ -26,7 +26,7 @@
 //! ```
 
 use base64::Engine as _;
-use herald_kafka::dlq::DeadLetterEntry;
+use herald_core::dead_letters::DeadLetterEntry;
 use serde_json::{Value, json};
 
 use super::print_entry;

@@ -1,9 +1,8 @@
 //! `herald dlq list|replay|purge`: dead letters on a broker, chosen by the URL scheme:
 //! RabbitMQ (`amqp://`, the queue's `<queue>.dlq`), Kafka (`kafka://host:port,...`, the
-//! topic's `<topic>.dlq`), Redis Streams (`redis://`, feature `redis`: the stream's
-//! `<stream>.dlq`, whose entries `purge` deletes), and with the cargo feature `sqs`, SQS
+//! topic's `<topic>.dlq`), Redis Streams (`redis://`, the stream's `<stream>.dlq`) and SQS
 //! (`sqs://` for the standard AWS environment and profile chain, `sqs://host:port` for an
-//! endpoint such as moto; the queue's `<queue>-dlq`).
+//! endpoint such as moto; the queue's `<queue>-dlq`), each behind its cargo feature.
 //!
 //! `purge` deletes on RabbitMQ (each selected message is acked). Kafka cannot delete records
 //! from a topic: there `purge` moves the position that `list` and `replay` read from (the
@@ -12,20 +11,15 @@
 //! passed over, and is reported as kept.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use herald_amqp::{Amqp, AmqpConfig};
-#[cfg(feature = "redis")]
-use herald_core::DeadLetters;
-use herald_kafka::KafkaConfig;
-use herald_kafka::dlq::{DeadLetterEntry, PurgeReport, ReplayReport, Selection};
+use herald_core::dead_letters::{DeadLetterEntry, PurgeReport, ReplayReport, Selection};
 
-use crate::registry_conn::redact_url;
-
+mod broker;
 mod list_format;
 
+use broker::Broker;
 use list_format::ListFormat;
 
 #[derive(Debug, Subcommand)]
@@ -67,8 +61,8 @@ pub struct DlqArgs {
     pub queue: String,
     /// The broker: `amqp://user:password@127.0.0.1:5672/%2f` (RabbitMQ),
     /// `kafka://127.0.0.1:9092` (Kafka; several brokers comma-separated),
-    /// `redis://127.0.0.1:6379` (Redis Streams), or with the `sqs` feature `sqs://` (AWS's
-    /// environment and profiles) or `sqs://127.0.0.1:4566` (an endpoint).
+    /// `redis://127.0.0.1:6379` (Redis Streams), `sqs://` (AWS's environment and profiles) or
+    /// `sqs://127.0.0.1:4566` (an SQS endpoint).
     #[arg(
         long,
         env = "HERALD_AMQP_URL",
@@ -153,129 +147,6 @@ pub fn run(cmd: DlqCommand) -> anyhow::Result<ExitCode> {
         broker.close().await;
         result.map(|()| ExitCode::SUCCESS)
     })
-}
-
-/// The broker a URL names.
-enum Broker {
-    Amqp(Amqp),
-    Kafka(KafkaConfig),
-    #[cfg(feature = "sqs")]
-    Sqs(herald_sqs::SqsDeadLetters),
-    #[cfg(feature = "redis")]
-    Redis(herald_redis::streams::RedisDeadLetters),
-}
-
-impl Broker {
-    async fn connect(url: &str) -> anyhow::Result<Self> {
-        if let Some(brokers) = url.strip_prefix("kafka://") {
-            let brokers = brokers.trim_end_matches('/');
-            anyhow::ensure!(!brokers.is_empty(), "no broker in `{url}`");
-            return Ok(Broker::Kafka(
-                KafkaConfig::new(brokers).client_id("herald-cli"),
-            ));
-        }
-        if let Some(endpoint) = url.strip_prefix("sqs://") {
-            return sqs_broker(endpoint.trim_end_matches('/')).await;
-        }
-        #[cfg(feature = "redis")]
-        if url.starts_with("redis://") || url.starts_with("rediss://") {
-            let redis = herald_redis::streams::RedisStreams::connect(url)
-                .await
-                .with_context(|| format!("cannot reach Redis at {}", redact_url(url)))?;
-            return Ok(Broker::Redis(redis.dead_letters()));
-        }
-        anyhow::ensure!(
-            url.starts_with("amqp://") || url.starts_with("amqps://"),
-            "unknown broker URL `{}`: use amqp://... (RabbitMQ), kafka://host:port (Kafka) or redis://host:port (Redis Streams)",
-            redact_url(url)
-        );
-        let amqp = Amqp::connect(AmqpConfig::new(url).connect_timeout(Duration::from_secs(5)))
-            .await
-            .with_context(|| format!("cannot reach the broker at {}", redact_url(url)))?;
-        Ok(Broker::Amqp(amqp))
-    }
-
-    async fn list(
-        &self,
-        queue: &str,
-        selection: &Selection,
-    ) -> anyhow::Result<Vec<DeadLetterEntry>> {
-        Ok(match self {
-            Broker::Amqp(amqp) => herald_amqp::dlq::list(amqp, queue, selection).await?,
-            Broker::Kafka(kafka) => herald_kafka::dlq::list(kafka, queue, selection).await?,
-            #[cfg(feature = "sqs")]
-            Broker::Sqs(sqs) => herald_core::DeadLetters::list(sqs, queue, selection).await?,
-            #[cfg(feature = "redis")]
-            Broker::Redis(redis) => DeadLetters::list(redis, queue, selection).await?,
-        })
-    }
-
-    async fn replay(
-        &self,
-        queue: &str,
-        selection: &Selection,
-        dry_run: bool,
-    ) -> anyhow::Result<ReplayReport> {
-        Ok(match self {
-            Broker::Amqp(amqp) => herald_amqp::dlq::replay(amqp, queue, selection, dry_run).await?,
-            Broker::Kafka(kafka) => {
-                herald_kafka::dlq::replay(kafka, queue, selection, dry_run).await?
-            }
-            #[cfg(feature = "sqs")]
-            Broker::Sqs(sqs) => {
-                herald_core::DeadLetters::replay(sqs, queue, selection, dry_run).await?
-            }
-            #[cfg(feature = "redis")]
-            Broker::Redis(redis) => DeadLetters::replay(redis, queue, selection, dry_run).await?,
-        })
-    }
-
-    async fn purge(
-        &self,
-        queue: &str,
-        selection: &Selection,
-        dry_run: bool,
-    ) -> anyhow::Result<PurgeReport> {
-        Ok(match self {
-            Broker::Amqp(amqp) => herald_amqp::dlq::purge(amqp, queue, selection, dry_run).await?,
-            Broker::Kafka(kafka) => {
-                herald_kafka::dlq::purge(kafka, queue, selection, dry_run).await?
-            }
-            #[cfg(feature = "sqs")]
-            Broker::Sqs(sqs) => {
-                herald_core::DeadLetters::purge(sqs, queue, selection, dry_run).await?
-            }
-            #[cfg(feature = "redis")]
-            Broker::Redis(redis) => DeadLetters::purge(redis, queue, selection, dry_run).await?,
-        })
-    }
-
-    fn is_kafka(&self) -> bool {
-        matches!(self, Broker::Kafka(_))
-    }
-
-    async fn close(self) {
-        if let Broker::Amqp(amqp) = self {
-            let _ = amqp.close().await;
-        }
-    }
-}
-
-#[cfg(feature = "sqs")]
-async fn sqs_broker(endpoint: &str) -> anyhow::Result<Broker> {
-    let sqs = if endpoint.is_empty() {
-        herald_sqs::Sqs::from_env().await
-    } else if endpoint.contains("://") {
-        herald_sqs::Sqs::from_env_at(endpoint).await
-    } else {
-        herald_sqs::Sqs::from_env_at(&format!("http://{endpoint}")).await
-    };
-    Ok(Broker::Sqs(sqs.dead_letters()))
-}
-
-#[cfg(not(feature = "sqs"))]
-async fn sqs_broker(_endpoint: &str) -> anyhow::Result<Broker> {
-    anyhow::bail!("this herald was built without SQS: build it with `--features sqs`")
 }
 
 fn print_report(report: &ReplayReport) {

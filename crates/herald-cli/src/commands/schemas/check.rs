@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use herald_registry::client::{ClientError, RegistryClient};
+use herald_registry_client::{ClientError, RegistryClient};
 use herald_schema::{CompatibilityLevel, Policy, ReferenceResolver};
 use serde_json::Value;
 

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use herald_registry::client::{ClientError, RegistryClient};
+use herald_registry_client::{ClientError, RegistryClient};
 
 use crate::commands::EXIT_INCOMPATIBLE;
 use crate::commands::schemas::check::{load, subject_of, subject_template};

@@ -1,110 +1,14 @@
-//! A client for herald-registry (and any Confluent-compatible registry), with caches of
-//! schemas by id and of ids by (subject, schema).
-//!
-//! ```no_run
-//! # async fn run() -> Result<(), herald_registry::client::ClientError> {
-//! use herald_registry::client::RegistryClient;
-//! let client = RegistryClient::new("http://127.0.0.1:8081")?;
-//! let id = client.register("order.created", r#"{"type":"object"}"#, &[]).await?;
-//! let schema = client.schema_by_id(id).await?;
-//! # let _ = schema; Ok(()) }
-//! ```
+//! The registry client: one method per REST call, and the two caches.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use serde::{Deserialize, Serialize};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::canonical::Reference;
-
-/// Why a registry call failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    /// The registry answered with an error body.
-    #[error("registry error {error_code} (HTTP {status}): {message}")]
-    Api {
-        status: u16,
-        error_code: u32,
-        message: String,
-    },
-    #[error("HTTP error: {0}")]
-    Http(#[from] reqwest::Error),
-    #[error("invalid registry URL: {0}")]
-    Url(String),
-}
-
-impl ClientError {
-    /// Confluent's error code, when the registry gave one.
-    pub fn error_code(&self) -> Option<u32> {
-        match self {
-            ClientError::Api { error_code, .. } => Some(*error_code),
-            _ => None,
-        }
-    }
-}
-
-/// A schema fetched by id.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FetchedSchema {
-    pub schema: String,
-    #[serde(default = "json_type")]
-    pub schema_type: String,
-    #[serde(default)]
-    pub references: Vec<Reference>,
-}
-
-fn json_type() -> String {
-    "JSON".to_owned()
-}
-
-/// A subject version.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SubjectSchema {
-    pub subject: String,
-    pub version: i32,
-    pub id: i64,
-    pub schema: String,
-    #[serde(default = "json_type")]
-    pub schema_type: String,
-    #[serde(default)]
-    pub references: Vec<Reference>,
-}
-
-/// Result of a compatibility check.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Compatibility {
-    pub is_compatible: bool,
-    #[serde(default)]
-    pub messages: Vec<String>,
-}
-
-/// Credentials sent with every request.
-#[derive(Clone)]
-pub enum Auth {
-    Bearer(String),
-    Basic { user: String, password: String },
-}
-
-impl std::fmt::Debug for Auth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Auth::Bearer(_) => f.write_str("Bearer(***)"),
-            Auth::Basic { user, .. } => write!(f, "Basic({user}:***)"),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct RegisterBody<'a> {
-    schema: &'a str,
-    #[serde(rename = "schemaType")]
-    schema_type: &'static str,
-    #[serde(skip_serializing_if = "<[Reference]>::is_empty")]
-    references: &'a [Reference],
-}
+use crate::wire::RegisterBody;
+use crate::{Auth, ClientError, Compatibility, FetchedSchema, Reference, SubjectSchema};
 
 /// The registry client. Cheap to clone; clones share caches and connections.
 #[derive(Debug, Clone)]
@@ -116,17 +20,16 @@ pub struct RegistryClient {
     ids: Arc<RwLock<HashMap<(String, String), i64>>>,
 }
 
-/// Percent-encodes a path segment (subjects may hold any character).
+/// What a path segment keeps as it is: RFC 3986's unreserved characters.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes a path segment (subjects may hold any character, `/` and `?` included).
 fn seg(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 impl RegistryClient {
@@ -374,5 +277,25 @@ impl RegistryClient {
     /// Subjects registered.
     pub async fn subjects(&self) -> Result<Vec<String>, ClientError> {
         self.call(reqwest::Method::GET, "/subjects", None).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RegistryClient, seg};
+    use crate::ClientError;
+
+    #[test]
+    fn segments_keep_only_unreserved_characters() {
+        assert_eq!(seg("order.placed-v_1~x"), "order.placed-v_1~x");
+        assert_eq!(seg("a/b?c d%"), "a%2Fb%3Fc%20d%25");
+        assert_eq!(seg("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn only_http_urls_are_taken() {
+        let err = RegistryClient::new("127.0.0.1:8081").expect_err("no scheme");
+        assert!(matches!(err, ClientError::Url(ref u) if u == "127.0.0.1:8081"));
+        assert!(RegistryClient::new("https://registry.example/").is_ok());
     }
 }
