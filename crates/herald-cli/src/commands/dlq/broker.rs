@@ -3,7 +3,17 @@
 //! `sqs`), so a schema-checks-only `herald` links no broker client; a URL for a kind left out
 //! is an error that names the missing feature.
 
-use anyhow::Context as _;
+// Built with no broker feature, nothing constructs a `Broker`: every URL names a missing one.
+#![cfg_attr(
+    not(any(
+        feature = "amqp",
+        feature = "kafka",
+        feature = "redis",
+        feature = "sqs"
+    )),
+    allow(dead_code)
+)]
+
 use herald_core::DeadLetters;
 use herald_core::dead_letters::{DeadLetterEntry, PurgeReport, ReplayReport, Selection};
 
@@ -99,6 +109,7 @@ fn kafka(_brokers: &str) -> anyhow::Result<Broker> {
 
 #[cfg(feature = "amqp")]
 async fn amqp(url: &str) -> anyhow::Result<Broker> {
+    use anyhow::Context as _;
     use herald_amqp::{Amqp, AmqpConfig};
     let config = AmqpConfig::new(url).connect_timeout(std::time::Duration::from_secs(5));
     let amqp = Amqp::connect(config)
@@ -116,6 +127,7 @@ async fn amqp(_url: &str) -> anyhow::Result<Broker> {
 
 #[cfg(feature = "redis")]
 async fn redis(url: &str) -> anyhow::Result<Broker> {
+    use anyhow::Context as _;
     let redis = herald_redis::streams::RedisStreams::connect(url)
         .await
         .with_context(|| format!("cannot reach Redis at {}", redact_url(url)))?;
@@ -147,7 +159,12 @@ async fn sqs(_endpoint: &str) -> anyhow::Result<Broker> {
 }
 
 /// The error for a broker URL whose kind this binary was built without.
-#[cfg(not(all(feature = "amqp", feature = "kafka", feature = "redis", feature = "sqs")))]
+#[cfg(not(all(
+    feature = "amqp",
+    feature = "kafka",
+    feature = "redis",
+    feature = "sqs"
+)))]
 fn built_without(feature: &str, broker: &str) -> anyhow::Error {
     anyhow::anyhow!(
         "this herald was built without the `{feature}` feature, so `herald dlq` cannot reach \
