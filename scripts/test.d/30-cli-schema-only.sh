@@ -9,7 +9,7 @@ passed=0
 fail() { echo "cli schema-only: $*" >&2; exit 1; }
 
 heavy=$(cargo tree --locked -p herald-cli --no-default-features -e normal --prefix none |
-  grep -E '^(rdkafka|rdkafka-sys|lapin|sqlx|axum|utoipa|herald-registry|herald-amqp|herald-kafka) v' |
+  grep -E '^(rdkafka|rdkafka-sys|lapin|sqlx|axum|utoipa|redis|aws-sdk-sqs|herald-registry|herald-amqp|herald-kafka|herald-redis|herald-sqs) v' |
   sort -u || true)
 [ -z "$heavy" ] || fail "herald-cli --no-default-features depends on: $heavy"
 passed=$((passed + 1))
