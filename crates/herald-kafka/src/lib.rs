@@ -36,6 +36,8 @@ mod offsets;
 mod publisher;
 mod record;
 mod subscriber;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod topics;
 pub mod wire;
 

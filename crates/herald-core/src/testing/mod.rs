@@ -7,6 +7,33 @@ pub mod transport;
 
 pub use process::{Reaper, example_binary, kill_mid_stream_and_restart};
 
+/// Waits until `done` holds (checked every 50 ms), at most `limit`; panics saying `what`.
+pub async fn wait_for(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Runs `worker` on `subscriber` in a task; send on the returned sender to shut it down.
+pub fn spawn_worker<S: crate::Subscriber>(
+    worker: crate::Worker,
+    subscriber: S,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<crate::ShutdownReport>,
+) {
+    let (stop, signal) = tokio::sync::oneshot::channel::<()>();
+    let run = tokio::spawn(worker.run(subscriber, async move {
+        let _ = signal.await;
+    }));
+    (stop, run)
+}
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -7,62 +7,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use herald_core::{
-    Context, Event, Handler, HandlerError, Jitter, Producer, RetryPolicy, ShutdownReport, Worker,
-};
-use herald_kafka::{KafkaConfig, KafkaPublisher, KafkaSubscriber};
+use herald_core::{Context, Event, Handler, HandlerError, Jitter, Producer, RetryPolicy};
+use herald_kafka::KafkaPublisher;
 use serde::{Deserialize, Serialize};
 
-pub fn brokers() -> String {
-    std::env::var("HERALD_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())
-}
+#[allow(unused_imports)] // each test file uses some of them
+pub use herald_kafka::testing::{brokers, config, config_at, topic, topic_at, unique};
 
 pub mod private_broker;
-
-pub fn config() -> KafkaConfig {
-    config_at(&brokers())
-}
-
-/// The tests' client settings for the broker at `brokers`.
-pub fn config_at(brokers: &str) -> KafkaConfig {
-    KafkaConfig::new(brokers)
-        .client_id("herald-test")
-        // One record per batch. tansu (0.6.0) answers a fetch from an offset inside a
-        // record batch with nothing of that batch, so a consumer resuming from a commit in
-        // the middle of a batch would skip the batch's rest (Apache Kafka returns the batch
-        // and the client skips the records before the offset). See the crate README.
-        .set("batch.num.messages", "1")
-}
-
-/// A name no other test (or run) uses.
-pub fn unique(what: &str) -> String {
-    format!(
-        "herald-test.{what}.{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..12]
-    )
-}
-
-/// Creates `topic` with its retry topics and DLQ, or fails saying how to start the broker.
-pub async fn topic(what: &str, partitions: i32) -> String {
-    topic_at(&brokers(), what, partitions).await
-}
-
-/// [`topic`] on the broker at `brokers`.
-pub async fn topic_at(brokers: &str, what: &str, partitions: i32) -> String {
-    let topic = unique(what);
-    if let Err(e) = tokio::time::timeout(
-        Duration::from_secs(30),
-        herald_kafka::create_topics(&config_at(brokers), &topic, partitions, 3),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("no answer from Kafka at {brokers} within 30 s"))
-    {
-        panic!(
-            "cannot create topics on Kafka at {brokers} ({e}): start it with `scripts/services` (or set HERALD_KAFKA_BROKERS)"
-        );
-    }
-    topic
-}
 
 pub fn producer(topic: &str) -> Producer {
     producer_at(&brokers(), topic)
@@ -210,32 +162,8 @@ impl Handler for Record {
     }
 }
 
-/// Waits until `done` holds, checking every 50 ms, or panics with `what` after `limit`.
-pub async fn wait_for(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + limit;
-    while !done() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Runs `worker` on `subscriber` in a task; send on the returned sender to shut it down.
-pub fn spawn_worker(
-    worker: Worker,
-    subscriber: KafkaSubscriber,
-) -> (
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<ShutdownReport>,
-) {
-    let (stop, signal) = tokio::sync::oneshot::channel::<()>();
-    let run = tokio::spawn(worker.run(subscriber, async move {
-        let _ = signal.await;
-    }));
-    (stop, run)
-}
+#[allow(unused_imports)] // each test file uses some of them
+pub use herald_core::testing::{spawn_worker, wait_for};
 
 /// The committed offsets of `group` on `topic`, and the end of each partition (one past
 /// its last record).

@@ -1,17 +1,16 @@
-//! Interop: herald publishes in the Confluent wire format with schema ids from
+//! End to end across herald-kafka, herald-registry and a Python client: herald publishes in the Confluent wire format with schema ids from
 //! herald-registry (in process, on SQLite); a Python consumer using confluent-kafka's
 //! JSONDeserializer reads and validates the events; a herald worker reads the same
 //! framed records; a framed event that fails is dead-lettered and replayed still framed.
 //! Real broker (tansu), real Python client.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
 use herald::Event;
+use herald_core::testing::{spawn_worker, wait_for};
 use herald_core::{Context, Handler, HandlerError, Producer, Worker};
+use herald_kafka::testing::{brokers, config, topic, unique};
 use herald_kafka::wire::{RegistryClient, SubjectStrategy, WireFormat};
 use herald_kafka::{KafkaPublisher, KafkaSubscriber};
 use schemars::JsonSchema;
@@ -98,7 +97,7 @@ async fn confluent_json_deserializer_reads_events_herald_produced_in_the_wire_fo
     let output = tokio::process::Command::new("python3")
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/confluent_consumer.py"
+            "/tests/kafka_wire_format_consumer.py"
         ))
         .args([&brokers(), &topic, &registry_url, "5"])
         .output()
