@@ -44,7 +44,8 @@ fn expired(message: &TaskMessage) -> bool {
         .is_some_and(|t| t <= chrono::Utc::now())
 }
 
-pub(super) async fn handle(shared: Arc<Shared>, delivery: Delivery, permit: OwnedSemaphorePermit) {
+/// `taken` counts the message against the prefetch window until it is settled or held.
+pub(super) async fn handle(shared: Arc<Shared>, delivery: Delivery, taken: OwnedSemaphorePermit) {
     let Delivery {
         message,
         queue,
@@ -82,14 +83,14 @@ pub(super) async fn handle(shared: Arc<Shared>, delivery: Delivery, permit: Owne
         )
         .await;
     }
-    let mut permit = Some(permit);
+    let mut taken = Some(taken);
     if let Some(eta) = message.eta()
         && let Ok(wait) = (eta - chrono::Utc::now()).to_std()
     {
-        // Held aside: the slot goes to other messages meanwhile, and the message stays
-        // unacked (on Redis past the visibility timeout it is delivered again: kombu's
-        // caveat).
-        drop(permit.take());
+        // Held aside: other messages are taken meanwhile, and this one stays unacked (on
+        // Redis, past the visibility timeout it is delivered again: kombu's caveat).
+        drop(taken.take());
+        tracing::debug!(task_id = %message.headers.id, ?wait, "held until its eta");
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = shared.stop.cancelled() => {
@@ -97,22 +98,20 @@ pub(super) async fn handle(shared: Arc<Shared>, delivery: Delivery, permit: Owne
                 return;
             }
         }
-        permit = Some(
-            shared
-                .slots
-                .clone()
-                .acquire_owned()
-                .await
-                .expect("the semaphore is never closed"),
-        );
     }
+    let slot = shared
+        .slots
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("the semaphore is never closed");
     if expired(&message) {
         revoke_expired(&shared, &message).await;
         settle(acker, Settle::Ack).await;
         return;
     }
     run(&shared, &task, message, &queue, acker).await;
-    drop(permit);
+    drop((slot, taken));
 }
 
 async fn revoke_expired(shared: &Shared, message: &TaskMessage) {

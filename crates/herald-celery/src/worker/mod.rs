@@ -270,10 +270,13 @@ impl Worker {
         tracing::info!(queue = %self.queue, hostname = %shared.hostname,
             tasks = ?shared.registry.names().collect::<Vec<_>>(), "celery worker ready");
         let tracker = TaskTracker::new();
+        // Bounds the messages taken and not yet settled (ETA messages held aside do not
+        // count, as Celery raises its prefetch for each); running ones also need a slot.
+        let intake = Arc::new(Semaphore::new(usize::from(self.prefetch)));
         loop {
             let permit = tokio::select! {
                 () = stop.cancelled() => break,
-                p = shared.slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
+                p = intake.clone().acquire_owned() => p.expect("the semaphore is never closed"),
             };
             match consumer.recv(&stop).await {
                 Ok(Some(delivery)) => {

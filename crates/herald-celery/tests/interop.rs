@@ -1,0 +1,305 @@
+//! Python Celery and herald-celery on the same broker, both directions, on Redis and
+//! RabbitMQ: the same cases run on each (the `interop!` macro at the end).
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Kind, WAIT, client, python, python_json, python_worker, queue, rust_worker};
+use herald_celery::{ResultError, Signature, TaskState};
+use serde_json::{Value, json};
+
+/// `delay` (the default queue set to the test's), `send_task` with args and kwargs, and a
+/// keyword-only call, all run by the Rust worker.
+async fn python_to_rust(kind: Kind) {
+    let q = queue("py2rs");
+    let _worker = rust_worker(kind, &q, &[], None);
+    let out = python_json(
+        kind,
+        &format!(
+            r#"
+app.conf.task_default_queue = '{q}'
+from tasks import add
+a = add.delay(2, 3).get(timeout=60)
+b = app.send_task('tasks.echo', args=[1, 'two'], kwargs={{'k': [3]}}, queue='{q}').get(timeout=60)
+c = app.send_task('tasks.mul', kwargs={{'x': 6, 'y': 7}}, queue='{q}').get(timeout=60)
+print(json.dumps([a, b, c]))
+"#
+        ),
+    )
+    .await;
+    assert_eq!(
+        out,
+        json!([5, {"args": [1, "two"], "kwargs": {"k": [3]}}, 42])
+    );
+}
+
+/// A Rust failure reaches Python as the exception it names, with its message; a missing
+/// argument is a TypeError naming it, not a crash.
+async fn rust_failure_visible_to_python(kind: Kind) {
+    let q = queue("fail");
+    let _worker = rust_worker(kind, &q, &[], None);
+    let out = python_json(
+        kind,
+        &format!(
+            r#"
+out = []
+for name, args in [('tasks.fail', ['boom']), ('tasks.add', [1]), ('tasks.add', [1, 'x'])]:
+    r = app.send_task(name, args=args, queue='{q}')
+    try:
+        r.get(timeout=60)
+        out.append('no exception')
+    except Exception as e:
+        out.append({{'type': type(e).__name__, 'args': list(e.args), 'state': r.state}})
+print(json.dumps(out))
+"#
+        ),
+    )
+    .await;
+    assert_eq!(
+        out[0],
+        json!({"type": "ValueError", "args": ["boom"], "state": "FAILURE"})
+    );
+    assert_eq!(out[1]["type"], "TypeError");
+    assert_eq!(
+        out[1]["args"],
+        json!(["tasks.add() missing required argument: 'y'"])
+    );
+    assert_eq!(out[2]["type"], "TypeError");
+    assert!(
+        out[2]["args"][0].as_str().is_some_and(|m| m.contains("argument 'y'")),
+        "{out}"
+    );
+}
+
+/// A countdown is held without blocking the queue: with one slot, a task sent after
+/// it finishes first, and the held one runs no earlier than its eta.
+async fn countdown_held_without_blocking(kind: Kind) {
+    let q = queue("eta");
+    let _worker = rust_worker(kind, &q, &["--concurrency", "1"], None);
+    let out = python_json(
+        kind,
+        &format!(
+            r#"
+from tasks import add
+late = add.apply_async((1, 2), countdown=3, queue='{q}')
+now = add.apply_async((3, 4), queue='{q}')
+print(json.dumps({{'now': now.get(timeout=60), 'late': late.get(timeout=60),
+    'now_done': now.date_done.timestamp(), 'late_done': late.date_done.timestamp(),
+    'sent': __import__('time').time()}}))
+"#
+        ),
+    )
+    .await;
+    assert_eq!(out["now"], 7);
+    assert_eq!(out["late"], 3);
+    let (now_done, late_done) = (
+        out["now_done"].as_f64().expect("float"),
+        out["late_done"].as_f64().expect("float"),
+    );
+    assert!(now_done < late_done, "the held task blocked the queue: {out}");
+}
+
+/// An expired task is not run: REVOKED, as Python reads it.
+async fn expired_is_revoked(kind: Kind) {
+    let q = queue("expires");
+    let _worker = rust_worker(kind, &q, &[], None);
+    let out = python_json(
+        kind,
+        &format!(
+            r#"
+from tasks import add
+r = add.apply_async((1, 2), countdown=3, expires=1, queue='{q}')
+try:
+    r.get(timeout=60)
+    print(json.dumps('ran'))
+except Exception as e:
+    print(json.dumps({{'type': type(e).__name__, 'state': r.state}}))
+"#
+        ),
+    )
+    .await;
+    assert_eq!(out, json!({"type": "TaskRevokedError", "state": "REVOKED"}));
+}
+
+/// A task that asks for retries is re-published with retries + 1 until it succeeds.
+async fn retry_until_success(kind: Kind) {
+    let q = queue("retry");
+    let _worker = rust_worker(kind, &q, &[], None);
+    let out = python(
+        kind,
+        &format!("print(app.send_task('tasks.flaky', args=[2], queue='{q}').get(timeout=60))"),
+    )
+    .await;
+    assert_eq!(out, "2");
+}
+
+/// Rust sends, Python runs: results, kwargs and failures read back in Rust.
+async fn rust_to_python(kind: Kind) {
+    let q = queue("rs2py");
+    let _worker = python_worker(kind, &q);
+    let client = client(kind).await;
+    let add = client
+        .send_task("tasks.add")
+        .args((19, 23))
+        .expect("args")
+        .queue(&q)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(add.get(WAIT).await.expect("add"), json!(42));
+    let echo = client
+        .send_task("tasks.echo")
+        .args([1])
+        .expect("args")
+        .kwargs(json!({"k": [3]}))
+        .expect("kwargs")
+        .queue(&q)
+        .countdown(Duration::from_secs(1))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        echo.get(WAIT).await.expect("echo"),
+        json!({"args": [1], "kwargs": {"k": [3]}})
+    );
+    let fail = client
+        .send_task("tasks.fail")
+        .args(["boom"])
+        .expect("args")
+        .queue(&q)
+        .send()
+        .await
+        .expect("sent");
+    match fail.get(WAIT).await {
+        Err(ResultError::Failed(exc)) => {
+            assert_eq!(exc.exc_type, "ValueError");
+            assert_eq!(exc.exc_message, vec![json!("boom")]);
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert_eq!(fail.state().await.expect("state"), TaskState::Failure);
+}
+
+fn on(queue: &str, task: &str, args: Vec<Value>) -> Signature {
+    let mut s = Signature::new(task, args);
+    s.options.insert("queue".into(), json!(queue));
+    s
+}
+
+/// A Python chain whose steps alternate Rust, Python, Rust, Python; and a Rust-sent
+/// chain Python, Rust.
+async fn chain_crosses_languages(kind: Kind) {
+    let (qr, qp) = (queue("chain-rs"), queue("chain-py"));
+    let _rust = rust_worker(kind, &qr, &[], None);
+    let _py = python_worker(kind, &qp);
+    let out = python(
+        kind,
+        &format!(
+            r#"
+from tasks import add, mul
+c = chain(add.s(2, 3).set(queue='{qr}'), mul.s(10).set(queue='{qp}'),
+          add.s(7).set(queue='{qr}'), mul.s(2).set(queue='{qp}'))
+print(c.apply_async().get(timeout=60))
+"#
+        ),
+    )
+    .await;
+    assert_eq!(out, "114", "((2 + 3) * 10 + 7) * 2");
+
+    let client = client(kind).await;
+    let mut last = on(&qr, "tasks.add", vec![json!(1)]);
+    let last_id = uuid::Uuid::new_v4().to_string();
+    last.options.insert("task_id".into(), json!(last_id));
+    let first = client
+        .send_task("tasks.mul")
+        .args((4, 5))
+        .expect("args")
+        .queue(&qp)
+        .chain(vec![
+            on(&qr, "tasks.add", vec![json!(100)]),
+            on(&qp, "tasks.mul", vec![json!(2)]),
+            last,
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(first.get(WAIT).await.expect("first step"), json!(20));
+    let result = client.result(last_id).get(WAIT).await.expect("last step");
+    assert_eq!(result, json!(241), "(4 * 5 + 100) * 2 + 1");
+}
+
+/// A callback on Python after a Rust task, and a Python errback after a Rust failure
+/// (called with the failed task's id).
+async fn links_and_errbacks(kind: Kind) {
+    let (qr, qp) = (queue("link-rs"), queue("link-py"));
+    let _rust = rust_worker(kind, &qr, &[], None);
+    let _py = python_worker(kind, &qp);
+    let out = python_json(
+        kind,
+        &format!(
+            r#"
+from tasks import add, mul, fail, echo
+cb = mul.s(3).set(queue='{qp}'); cb_res = cb.freeze()
+add.apply_async((1, 2), queue='{qr}', link=cb)
+eb = echo.s().set(queue='{qp}'); eb_res = eb.freeze()
+failed = fail.apply_async(('x',), queue='{qr}', link_error=eb)
+print(json.dumps({{'cb': cb_res.get(timeout=60), 'eb': eb_res.get(timeout=60), 'failed': failed.id}}))
+"#
+        ),
+    )
+    .await;
+    assert_eq!(out["cb"], 9);
+    assert_eq!(out["eb"], json!({"args": [out["failed"]], "kwargs": {}}));
+}
+
+macro_rules! interop {
+    ($broker:ident, $kind:expr) => {
+        mod $broker {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn python_to_rust() {
+                super::python_to_rust($kind).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn rust_failure_visible_to_python() {
+                super::rust_failure_visible_to_python($kind).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn countdown_held_without_blocking() {
+                super::countdown_held_without_blocking($kind).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn expired_is_revoked() {
+                super::expired_is_revoked($kind).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn retry_until_success() {
+                super::retry_until_success($kind).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn rust_to_python() {
+                super::rust_to_python($kind).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn chain_crosses_languages() {
+                super::chain_crosses_languages($kind).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn links_and_errbacks() {
+                super::links_and_errbacks($kind).await;
+            }
+        }
+    };
+}
+
+interop!(redis, Kind::Redis);
+interop!(amqp, Kind::Amqp);
