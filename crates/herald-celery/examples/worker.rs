@@ -10,9 +10,7 @@
 use std::time::Duration;
 
 use clap::Parser;
-use herald_celery::{
-    Broker, RedisBackend, RedisOptions, Task, TaskError, TaskRequest, Worker,
-};
+use herald_celery::{Broker, RedisBackend, RedisOptions, Task, TaskError, TaskRequest, Worker};
 use serde_json::{Number, Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -43,7 +41,12 @@ struct Args {
 }
 
 /// Python's `x + y` on JSON numbers: integers stay integers.
-fn arith(x: &Number, y: &Number, int: fn(i64, i64) -> Option<i64>, float: fn(f64, f64) -> f64) -> Value {
+fn arith(
+    x: &Number,
+    y: &Number,
+    int: fn(i64, i64) -> Option<i64>,
+    float: fn(f64, f64) -> f64,
+) -> Value {
     match (x.as_i64(), y.as_i64()) {
         (Some(a), Some(b)) if int(a, b).is_some() => json!(int(a, b)),
         _ => json!(float(
@@ -53,7 +56,11 @@ fn arith(x: &Number, y: &Number, int: fn(i64, i64) -> Option<i64>, float: fn(f64
     }
 }
 
-fn binary(name: &'static str, int: fn(i64, i64) -> Option<i64>, float: fn(f64, f64) -> f64) -> Task {
+fn binary(
+    name: &'static str,
+    int: fn(i64, i64) -> Option<i64>,
+    float: fn(f64, f64) -> f64,
+) -> Task {
     Task::new(name, move |r: TaskRequest| async move {
         r.check_arguments(&["x", "y"])?;
         let x: Number = r.arg(0, "x")?;
@@ -75,7 +82,10 @@ fn tasks() -> Vec<Task> {
             r.check_arguments(&["seconds"])?;
             let seconds: f64 = r.arg(0, "seconds")?;
             if !(0.0..=86_400.0).contains(&seconds) {
-                return Err(TaskError::failure("ValueError", format!("bad duration {seconds}")));
+                return Err(TaskError::failure(
+                    "ValueError",
+                    format!("bad duration {seconds}"),
+                ));
             }
             tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
             Ok(seconds)
@@ -99,8 +109,7 @@ fn tasks() -> Vec<Task> {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -129,8 +138,9 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn({
         let stop = stop.clone();
         async move {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("SIGTERM handler");
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}

@@ -82,9 +82,7 @@ impl ResultMeta {
             result,
             traceback: None,
             children: Vec::new(),
-            date_done: status
-                .is_ready()
-                .then(|| format_time(chrono::Utc::now())),
+            date_done: status.is_ready().then(|| format_time(chrono::Utc::now())),
             task_id: task_id.to_owned(),
             extra: Map::new(),
         }
@@ -204,7 +202,9 @@ impl RedisBackend {
             .await?;
         raw.map(|r| {
             serde_json::from_str(&r).map_err(|e| {
-                CeleryError::Other(format!("result of task {task_id} is not Celery's JSON: {e}"))
+                CeleryError::Other(format!(
+                    "result of task {task_id} is not Celery's JSON: {e}"
+                ))
             })
         })
         .transpose()
@@ -231,8 +231,7 @@ impl RedisBackend {
                 });
             }
             let next = (now + Duration::from_secs(1)).min(deadline);
-            if let Ok(Some(msg)) =
-                tokio::time::timeout_at(next, messages.next()).await
+            if let Ok(Some(msg)) = tokio::time::timeout_at(next, messages.next()).await
                 && let Ok(payload) = msg.get_payload::<String>()
                 && let Ok(meta) = serde_json::from_str::<ResultMeta>(&payload)
                 && meta.status.is_ready()

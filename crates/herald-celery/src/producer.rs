@@ -5,10 +5,10 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::CeleryError;
 use crate::backend::{ExceptionInfo, RedisBackend, ResultMeta, TaskState};
 use crate::broker::Broker;
 use crate::protocol::{Signature, TaskMessage, format_time};
-use crate::CeleryError;
 
 /// A Celery app as a producer sees it: the broker, and the result backend if any.
 #[derive(Debug, Clone)]
@@ -153,10 +153,8 @@ impl SendTask<'_> {
 
     /// `[hard, soft]` time limits for this run.
     pub fn time_limits(mut self, hard: Option<Duration>, soft: Option<Duration>) -> Self {
-        self.message.headers.timelimit = (
-            hard.map(|d| d.as_secs_f64()),
-            soft.map(|d| d.as_secs_f64()),
-        );
+        self.message.headers.timelimit =
+            (hard.map(|d| d.as_secs_f64()), soft.map(|d| d.as_secs_f64()));
         self
     }
 

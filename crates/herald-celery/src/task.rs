@@ -376,11 +376,17 @@ mod tests {
         );
         let r = request(json!(["two"]), json!({}));
         let err = r.arg::<i64>(0, "x").expect_err("mistyped").to_string();
-        assert!(err.contains("argument 'x'") && err.contains("\"two\""), "{err}");
+        assert!(
+            err.contains("argument 'x'") && err.contains("\"two\""),
+            "{err}"
+        );
         let r = request(json!([1, 2, 3]), json!({}));
         assert!(r.check_arguments(&["x", "y"]).is_err());
         let r = request(json!([1]), json!({"x": 1}));
-        let err = r.check_arguments(&["x", "y"]).expect_err("twice").to_string();
+        let err = r
+            .check_arguments(&["x", "y"])
+            .expect_err("twice")
+            .to_string();
         assert!(err.contains("multiple values"), "{err}");
         let r = request(json!([]), json!({"w": 1}));
         assert!(r.check_arguments(&["x", "y"]).is_err());

@@ -67,7 +67,9 @@ print(json.dumps(out))
     );
     assert_eq!(out[2]["type"], "TypeError");
     assert!(
-        out[2]["args"][0].as_str().is_some_and(|m| m.contains("argument 'y'")),
+        out[2]["args"][0]
+            .as_str()
+            .is_some_and(|m| m.contains("argument 'y'")),
         "{out}"
     );
 }
@@ -97,7 +99,10 @@ print(json.dumps({{'now': now.get(timeout=60), 'late': late.get(timeout=60),
         out["now_done"].as_f64().expect("float"),
         out["late_done"].as_f64().expect("float"),
     );
-    assert!(now_done < late_done, "the held task blocked the queue: {out}");
+    assert!(
+        now_done < late_done,
+        "the held task blocked the queue: {out}"
+    );
 }
 
 /// An expired task is not run: REVOKED, as Python reads it.
@@ -253,6 +258,39 @@ print(json.dumps({{'cb': cb_res.get(timeout=60), 'eb': eb_res.get(timeout=60), '
     assert_eq!(out["eb"], json!({"args": [out["failed"]], "kwargs": {}}));
 }
 
+/// A group's members run on the Rust worker; a chord is refused with a clear FAILURE
+/// on its header task (herald-celery does not count chord parts).
+async fn groups_run_chords_refused(kind: Kind) {
+    let q = queue("canvas");
+    let _rust = rust_worker(kind, &q, &[], None);
+    let out = python_json(
+        kind,
+        &format!(
+            r#"
+from celery.result import AsyncResult
+from tasks import add, echo
+g = group(add.s(1, 1), add.s(2, 2)).set(queue='{q}').apply_async().get(timeout=60)
+h = add.s(3, 3).set(queue='{q}'); hid = h.freeze().id
+from celery import chord
+c = chord([h], echo.s().set(queue='{q}')).apply_async()
+e = AsyncResult(hid, app=app).get(timeout=60, propagate=False)
+b = c.get(timeout=60, propagate=False)
+print(json.dumps({{'group': g, 'chord': [type(e).__name__, list(e.args)], 'body': type(b).__name__}}))
+"#
+        ),
+    )
+    .await;
+    assert_eq!(out["group"], json!([2, 4]));
+    assert_eq!(
+        out["chord"],
+        json!([
+            "NotImplementedError",
+            ["herald-celery does not support chords"]
+        ])
+    );
+    assert_eq!(out["body"], "NotImplementedError", "the chord's own result");
+}
+
 macro_rules! interop {
     ($broker:ident, $kind:expr) => {
         mod $broker {
@@ -296,6 +334,11 @@ macro_rules! interop {
             #[tokio::test(flavor = "multi_thread")]
             async fn links_and_errbacks() {
                 super::links_and_errbacks($kind).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn groups_run_chords_refused() {
+                super::groups_run_chords_refused($kind).await;
             }
         }
     };

@@ -15,7 +15,7 @@ use crate::protocol::{MalformedMessage, TaskMessage};
 /// A connection to the broker, cheap to clone.
 #[derive(Clone, Debug)]
 pub enum Broker {
-    Redis(RedisBroker),
+    Redis(Box<RedisBroker>),
     Amqp(AmqpBroker),
 }
 
@@ -30,7 +30,9 @@ impl Broker {
     pub async fn connect_with(url: &str, options: RedisOptions) -> Result<Broker, CeleryError> {
         let scheme = url.split("://").next().unwrap_or_default();
         match scheme {
-            "redis" => Ok(Broker::Redis(RedisBroker::connect(url, options).await?)),
+            "redis" => Ok(Broker::Redis(Box::new(
+                RedisBroker::connect(url, options).await?,
+            ))),
             "amqp" | "amqps" | "pyamqp" => Ok(Broker::Amqp(AmqpBroker::connect(url).await?)),
             _ => Err(CeleryError::Url {
                 url: herald_core::redact_url(url),

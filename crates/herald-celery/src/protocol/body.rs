@@ -96,7 +96,11 @@ impl<'de> Deserialize<'de> for TaskBody {
         })?;
         let args = match args {
             Value::Array(a) => a,
-            other => return Err(D::Error::custom(format!("args must be a list, got {other}"))),
+            other => {
+                return Err(D::Error::custom(format!(
+                    "args must be a list, got {other}"
+                )));
+            }
         };
         let kwargs = match kwargs {
             Value::Object(m) => m,

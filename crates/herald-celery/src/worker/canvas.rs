@@ -20,7 +20,11 @@ pub(crate) fn message_for(
         .task_id()
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let mut args = if sig.immutable { Vec::new() } else { args_before };
+    let mut args = if sig.immutable {
+        Vec::new()
+    } else {
+        args_before
+    };
     args.extend(sig.args.iter().cloned());
     let mut m = TaskMessage::with_id(&sig.task, id, args);
     m.body.kwargs = sig.kwargs.clone();
@@ -58,7 +62,10 @@ fn signatures(v: Option<&Value>) -> Option<Vec<Signature>> {
 /// under its own id, so a waiting caller hears why.
 async fn refuse(shared: &Shared, sig: &Signature) {
     let kind = sig.subtask_type.as_deref().unwrap_or_default();
-    tracing::error!(kind, "herald-celery does not run {kind} signatures as links; refused");
+    tracing::error!(
+        kind,
+        "herald-celery does not run {kind} signatures as links; refused"
+    );
     if let Some(id) = sig.task_id() {
         let exc = unsupported(&format!("{kind} signatures as callbacks"));
         shared.store(&ResultMeta::failure(id, &exc, None)).await;

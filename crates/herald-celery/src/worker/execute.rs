@@ -39,9 +39,7 @@ enum Settle {
 }
 
 fn expired(message: &TaskMessage) -> bool {
-    message
-        .expires()
-        .is_some_and(|t| t <= chrono::Utc::now())
+    message.expires().is_some_and(|t| t <= chrono::Utc::now())
 }
 
 /// `taken` counts the message against the prefetch window until it is settled or held.
@@ -220,6 +218,19 @@ async fn run(shared: &Shared, task: &Task, message: TaskMessage, queue: &str, ac
     if message.body.embed.chord.is_some() {
         let exc = canvas::unsupported("chords");
         tracing::error!(task_id = %id, "a chord header task; refused with FAILURE");
+        // The chord's body reads failed too, so whoever waits on the chord hears why.
+        if let Some(body_id) = message
+            .body
+            .embed
+            .chord
+            .as_ref()
+            .and_then(|c| c.pointer("/options/task_id"))
+            .and_then(Value::as_str)
+        {
+            shared
+                .store(&ResultMeta::failure(body_id, &exc, None))
+                .await;
+        }
         fail(shared, task, &message, queue, exc).await;
         if let Some(a) = acker.take() {
             settle(a, Settle::Ack).await;
@@ -428,7 +439,13 @@ async fn retry(shared: &Shared, task: &Task, message: &TaskMessage, queue: &str,
     }
 }
 
-async fn fail(shared: &Shared, task: &Task, message: &TaskMessage, queue: &str, exc: ExceptionInfo) {
+async fn fail(
+    shared: &Shared,
+    task: &Task,
+    message: &TaskMessage,
+    queue: &str,
+    exc: ExceptionInfo,
+) {
     let h = &message.headers;
     let text = exc.to_string();
     tracing::warn!(task = %h.task, task_id = %h.id, "failed: {text}");

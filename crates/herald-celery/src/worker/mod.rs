@@ -15,13 +15,12 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::CeleryError;
 use crate::backend::{RedisBackend, ResultMeta};
 use crate::broker::Broker;
 use crate::events::Events;
 use crate::protocol::TaskMessage;
 use crate::task::{Registry, Task};
-use crate::CeleryError;
-
 
 /// How many tasks ended each way, since the worker started.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

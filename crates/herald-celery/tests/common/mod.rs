@@ -44,8 +44,14 @@ pub fn log_file(name: &str) -> PathBuf {
 /// consuming `queue`.
 pub fn python_worker(kind: Kind, queue: &str) -> Reaper {
     let child = Command::new("python3")
-        .args(["-m", "celery", "-A", "tasks", "worker", "-P", "solo", "-Q", queue])
-        .args(["--without-mingle", "--without-gossip", "--without-heartbeat"])
+        .args([
+            "-m", "celery", "-A", "tasks", "worker", "-P", "solo", "-Q", queue,
+        ])
+        .args([
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+        ])
         .args(["-n", &format!("py-{queue}@%h"), "-l", "warning"])
         .current_dir(python_dir())
         .env("CELERY_BROKER", kind.broker())
@@ -63,7 +69,14 @@ pub fn rust_worker(kind: Kind, queue: &str, extra: &[&str], log: Option<&PathBuf
         None => Stdio::inherit(),
     };
     let child = Command::new(example_binary("worker"))
-        .args(["--broker", kind.broker(), "--backend", BACKEND, "--queue", queue])
+        .args([
+            "--broker",
+            kind.broker(),
+            "--backend",
+            BACKEND,
+            "--queue",
+            queue,
+        ])
         .args(extra)
         .env("RUST_LOG", "info")
         .stderr(stderr)

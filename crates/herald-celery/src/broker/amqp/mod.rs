@@ -8,9 +8,8 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
-    BasicRejectOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
-    QueueDeclareOptions,
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, BasicRejectOptions,
+    ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
 };
 use lapin::types::{FieldTable, ShortString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
@@ -292,7 +291,9 @@ impl AmqpConsumer {
     pub async fn close(&mut self) -> Result<(), CeleryError> {
         self.closed = true;
         if self.channel.status().connected() {
-            self.channel.close(200, "herald-celery: stop".into()).await?;
+            self.channel
+                .close(200, "herald-celery: stop".into())
+                .await?;
         }
         Ok(())
     }

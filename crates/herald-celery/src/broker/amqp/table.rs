@@ -30,9 +30,9 @@ fn to_amqp(v: &Value) -> AMQPValue {
             }
         }
         Value::String(s) => AMQPValue::LongString(LongString::from(s.as_str())),
-        Value::Array(a) => AMQPValue::FieldArray(FieldArray::from(
-            a.iter().map(to_amqp).collect::<Vec<_>>(),
-        )),
+        Value::Array(a) => {
+            AMQPValue::FieldArray(FieldArray::from(a.iter().map(to_amqp).collect::<Vec<_>>()))
+        }
         Value::Object(m) => AMQPValue::FieldTable(to_table(m)),
     }
 }
@@ -63,9 +63,7 @@ fn from_amqp(v: &AMQPValue) -> Value {
         AMQPValue::Timestamp(n) => Value::from(*n),
         AMQPValue::Float(f) => float(f64::from(*f)),
         AMQPValue::Double(f) => float(*f),
-        AMQPValue::DecimalValue(d) => {
-            float(f64::from(d.value) / 10f64.powi(i32::from(d.scale)))
-        }
+        AMQPValue::DecimalValue(d) => float(f64::from(d.value) / 10f64.powi(i32::from(d.scale))),
         AMQPValue::ShortString(s) => Value::String(s.to_string()),
         AMQPValue::LongString(s) => Value::String(String::from_utf8_lossy(s.as_bytes()).into()),
         AMQPValue::ByteArray(b) => Value::String(String::from_utf8_lossy(b.as_slice()).into()),

@@ -17,7 +17,6 @@ use super::{Acker, Delivery};
 use crate::CeleryError;
 use crate::protocol::TaskMessage;
 
-
 /// kombu's separator between a queue name and its priority step.
 const PRIORITY_SEP: &str = "\x06\x16";
 
@@ -162,8 +161,9 @@ impl RedisBroker {
         let blocking = self
             .client
             .get_multiplexed_async_connection_with_config(
-                &AsyncConnectionConfig::new()
-                    .set_response_timeout(Some(self.options.brpop_timeout + Duration::from_secs(10))),
+                &AsyncConnectionConfig::new().set_response_timeout(Some(
+                    self.options.brpop_timeout + Duration::from_secs(10),
+                )),
             )
             .await?;
         let lists = self

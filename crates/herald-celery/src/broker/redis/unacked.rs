@@ -159,7 +159,10 @@ pub async fn restore(
     };
     let parsed: Option<(Value, String, String)> = serde_json::from_str(&entry).ok();
     let Some((mut envelope, _exchange, routing_key)) = parsed else {
-        tracing::warn!(tag, "unacked entry is not [envelope, exchange, routing_key]; dropped");
+        tracing::warn!(
+            tag,
+            "unacked entry is not [envelope, exchange, routing_key]; dropped"
+        );
         forget(conn, tag).await?;
         return Ok(false);
     };
@@ -241,7 +244,10 @@ pub async fn restore_visible(
         .invoke_async(conn)
         .await;
     if restored > 0 {
-        tracing::info!(restored, "restored unacked messages past the visibility timeout");
+        tracing::info!(
+            restored,
+            "restored unacked messages past the visibility timeout"
+        );
     }
     result.map(|()| restored)
 }
