@@ -115,6 +115,14 @@ async fn drain(conn: &mut MultiplexedConnection, staging: &str, queue: &str, n: 
     n as f64 / start.elapsed().as_secs_f64()
 }
 
+async fn delete(conn: &mut MultiplexedConnection, key: &str) {
+    redis::cmd("DEL")
+        .arg(key)
+        .query_async::<()>(conn)
+        .await
+        .expect("del");
+}
+
 fn add_task() -> Task {
     Task::new("tasks.add", |r: TaskRequest| async move {
         let x: i64 = r.arg(0, "x")?;
@@ -220,21 +228,15 @@ async fn main() {
     let mut conn = conn().await;
     println!("{n} tasks.add per round, {rounds} rounds each, alternating; Redis {BROKER}");
 
-    let (mut rust_in, mut py_in) = (Vec::new(), Vec::new());
+    let (mut rust_seq, mut rust_in, mut py_in) = (Vec::new(), Vec::new(), Vec::new());
+    let list = format!("hc-bench-enqueue-{}", uuid::Uuid::new_v4().simple());
     for _ in 0..rounds {
-        let list = format!("hc-bench-enqueue-{}", uuid::Uuid::new_v4().simple());
-        rust_in.push(rust_enqueue(&client, &list, n).await);
-        redis::cmd("DEL")
-            .arg(&list)
-            .query_async::<()>(&mut conn)
-            .await
-            .expect("del");
+        rust_seq.push(rust_enqueue(&client, &list, n, 1).await);
+        delete(&mut conn, &list).await;
+        rust_in.push(rust_enqueue(&client, &list, n, 64).await);
+        delete(&mut conn, &list).await;
         py_in.push(python_enqueue(&list, n));
-        redis::cmd("DEL")
-            .arg(&list)
-            .query_async::<()>(&mut conn)
-            .await
-            .expect("del");
+        delete(&mut conn, &list).await;
     }
     let (mut rust_w, mut py_w) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
@@ -247,7 +249,8 @@ async fn main() {
     let rw = summary("worker: Rust", &rust_w);
     let pw = summary("worker: Python prefork -c 2", &py_w);
     println!(
-        "enqueue ratio Rust/Python {:.1}x; worker ratio Rust/Python {:.1}x",
+        "enqueue Rust/Python: {:.1}x one at a time, {:.1}x 64 in flight; worker Rust/Python: {:.1}x",
+        rs / pi,
         ri / pi,
         rw / pw
     );
