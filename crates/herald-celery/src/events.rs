@@ -8,6 +8,9 @@ use serde_json::{Map, Value, json};
 
 use crate::broker::Broker;
 
+/// How often a worker with events on sends `worker-heartbeat`.
+pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Sends the events of one worker.
 #[derive(Debug)]
 pub struct Events {
@@ -58,11 +61,13 @@ impl Events {
         }
     }
 
-    /// `worker-online` / `worker-offline` / `worker-heartbeat`.
-    pub async fn worker(&self, kind: &str) {
+    /// `worker-online` / `worker-offline` / `worker-heartbeat` (every 2 s: monitors take a
+    /// worker for gone after two missed beats).
+    pub async fn worker(&self, kind: &str, active: u64, processed: u64) {
         self.send(
             kind,
-            json!({"freq": 2.0, "active": 0, "processed": 0, "loadavg": [0.0, 0.0, 0.0],
+            json!({"freq": HEARTBEAT.as_secs_f64(), "active": active, "processed": processed,
+                   "loadavg": [0.0, 0.0, 0.0],
                    "sw_ident": "herald-celery", "sw_ver": env!("CARGO_PKG_VERSION"),
                    "sw_sys": std::env::consts::OS}),
         )

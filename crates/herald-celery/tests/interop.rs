@@ -291,6 +291,50 @@ print(json.dumps({{'group': g, 'chord': [type(e).__name__, list(e.args)], 'body'
     assert_eq!(out["body"], "NotImplementedError", "the chord's own result");
 }
 
+/// With events on, Python's event receiver (what `celery events` and Flower use) hears
+/// the Rust worker's task events and heartbeats.
+async fn events_heard_by_python(kind: Kind) {
+    let q = queue("events");
+    let _rust = rust_worker(
+        kind,
+        &q,
+        &["--events", "--hostname", &format!("rust-{q}")],
+        None,
+    );
+    let out = python_json(
+        kind,
+        &format!(
+            r#"
+import threading, time, uuid
+tid = str(uuid.uuid4())
+seen, workers = [], set()
+def on(e):
+    if e.get('uuid') == tid:
+        seen.append(e['type'])
+    if e['type'] == 'worker-heartbeat' and e['hostname'] == 'rust-{q}':
+        workers.add(e['hostname'])
+def send():
+    time.sleep(1)
+    app.send_task('tasks.add', args=[1, 2], queue='{q}', task_id=tid)
+threading.Thread(target=send, daemon=True).start()
+with app.connection() as conn:
+    recv = app.events.Receiver(conn, handlers={{'*': on}})
+    deadline = time.time() + 30
+    for _ in recv.itercapture(limit=None, timeout=30, wakeup=False):
+        if ('task-succeeded' in seen and workers) or time.time() > deadline:
+            break
+print(json.dumps({{'task': seen, 'workers': sorted(workers)}}))
+"#
+        ),
+    )
+    .await;
+    assert_eq!(
+        out["task"],
+        json!(["task-received", "task-started", "task-succeeded"])
+    );
+    assert_eq!(out["workers"], json!([format!("rust-{q}")]));
+}
+
 macro_rules! interop {
     ($broker:ident, $kind:expr) => {
         mod $broker {
@@ -334,6 +378,11 @@ macro_rules! interop {
             #[tokio::test(flavor = "multi_thread")]
             async fn links_and_errbacks() {
                 super::links_and_errbacks($kind).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn events_heard_by_python() {
+                super::events_heard_by_python($kind).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]

@@ -79,6 +79,7 @@ pub(crate) struct Shared {
     idempotency: Option<Idempotency>,
     events: Option<Events>,
     slots: Arc<Semaphore>,
+    concurrency: usize,
     stop: CancellationToken,
     rates: rate::RateLimits,
     counters: Counters,
@@ -92,6 +93,17 @@ impl Shared {
         {
             tracing::error!(task_id = %meta.task_id, error = %e, "storing the result failed");
         }
+    }
+
+    /// Tasks running now, and tasks finished so far (for heartbeats).
+    fn load(&self) -> (u64, u64) {
+        let total = u64::try_from(self.concurrency).unwrap_or(u64::MAX);
+        let free = u64::try_from(self.slots.available_permits()).unwrap_or(0);
+        let s = self.counters.snapshot();
+        (
+            total.saturating_sub(free),
+            s.succeeded + s.failed + s.retried,
+        )
     }
 
     /// Publishes a follow-up message; false (and logged) when the broker refused it.
@@ -213,6 +225,7 @@ impl WorkerBuilder {
                 idempotency: self.idempotency,
                 events,
                 slots: Arc::new(Semaphore::new(self.concurrency)),
+                concurrency: self.concurrency,
                 stop: CancellationToken::new(),
                 rates,
                 counters: Counters::default(),
@@ -263,9 +276,18 @@ impl Worker {
     pub async fn run(&self, stop: CancellationToken) -> Result<WorkerStats, CeleryError> {
         let shared = &self.shared;
         let mut consumer = shared.broker.consumer(&self.queue, self.prefetch).await?;
-        if let Some(e) = &shared.events {
-            e.worker("worker-online").await;
-        }
+        let heartbeat = shared.events.is_some().then(|| {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let events = shared.events.as_ref().expect("checked");
+                events.worker("worker-online", 0, 0).await;
+                loop {
+                    tokio::time::sleep(crate::events::HEARTBEAT).await;
+                    let (active, processed) = shared.load();
+                    events.worker("worker-heartbeat", active, processed).await;
+                }
+            })
+        });
         tracing::info!(queue = %self.queue, hostname = %shared.hostname,
             tasks = ?shared.registry.names().collect::<Vec<_>>(), "celery worker ready");
         let tracker = TaskTracker::new();
@@ -296,8 +318,12 @@ impl Worker {
         }
         tracker.close();
         tracker.wait().await;
+        if let Some(h) = heartbeat {
+            h.abort();
+        }
         if let Some(e) = &shared.events {
-            e.worker("worker-offline").await;
+            let (active, processed) = shared.load();
+            e.worker("worker-offline", active, processed).await;
         }
         Ok(self.stats())
     }
