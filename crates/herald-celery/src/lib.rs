@@ -8,6 +8,9 @@
 //! - [`Worker`] runs [`Task`]s; [`Client`] sends tasks and reads [`AsyncResult`]s.
 //! - [`RedisBackend`]: `celery-task-meta-<id>` results, PUBLISHed for waiters.
 
+// `#[herald::task]` expands to `::herald_celery::...`; valid inside this crate too.
+extern crate self as herald_celery;
+
 pub mod backend;
 pub mod broker;
 mod error;

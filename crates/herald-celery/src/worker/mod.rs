@@ -176,8 +176,9 @@ impl WorkerBuilder {
         self
     }
 
-    pub fn task(mut self, task: Task) -> Self {
-        self.registry.register(task);
+    /// Registers a task: a [`Task`], or the type `#[herald::task]` writes.
+    pub fn task(mut self, task: impl Into<Task>) -> Self {
+        self.registry.register(task.into());
         self
     }
 
