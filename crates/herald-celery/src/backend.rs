@@ -4,9 +4,8 @@
 
 use std::time::Duration;
 
+use crate::redis_conn::{self, Conn};
 use futures::StreamExt;
-use redis::AsyncConnectionConfig;
-use redis::aio::MultiplexedConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -130,7 +129,7 @@ impl ResultMeta {
 #[derive(Clone)]
 pub struct RedisBackend {
     client: redis::Client,
-    conn: MultiplexedConnection,
+    conn: Conn,
     expires: Option<Duration>,
 }
 
@@ -153,11 +152,7 @@ impl RedisBackend {
             url: herald_core::redact_url(url),
             reason: e.to_string(),
         })?;
-        let conn = client
-            .get_multiplexed_async_connection_with_config(
-                &AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(10))),
-            )
-            .await?;
+        let conn = redis_conn::connect(&client, Duration::from_secs(10)).await?;
         Ok(RedisBackend {
             client,
             conn,

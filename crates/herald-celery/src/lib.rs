@@ -17,6 +17,7 @@ mod error;
 pub mod events;
 pub mod producer;
 pub mod protocol;
+mod redis_conn;
 pub mod task;
 mod worker;
 

@@ -100,6 +100,15 @@ impl Consumer {
         }
     }
 
+    /// Whether the consumer cannot go on and a new one is needed (a closed RabbitMQ
+    /// channel; Redis connections heal by themselves).
+    pub fn is_broken(&self) -> bool {
+        match self {
+            Consumer::Redis(_) => false,
+            Consumer::Amqp(c) => c.is_broken(),
+        }
+    }
+
     /// Stops taking messages; those taken ahead and not handed out go back to the queue.
     pub async fn close(&mut self) -> Result<(), CeleryError> {
         match self {

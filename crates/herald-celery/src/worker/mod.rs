@@ -307,8 +307,15 @@ impl Worker {
                 }
                 Ok(None) => break,
                 Err(e) => {
+                    drop(permit);
                     tracing::warn!(error = %e, "receiving from the broker failed; retrying in 1 s");
                     tokio::time::sleep(Duration::from_secs(1)).await;
+                    if consumer.is_broken() {
+                        match shared.broker.consumer(&self.queue, self.prefetch).await {
+                            Ok(c) => consumer = c,
+                            Err(e) => tracing::warn!(error = %e, "consuming again failed"),
+                        }
+                    }
                 }
             }
         }

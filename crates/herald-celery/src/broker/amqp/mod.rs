@@ -26,7 +26,9 @@ const EVENT_EXCHANGE: &str = "celeryev";
 /// A connection to RabbitMQ; clones share it and its publishing channel.
 #[derive(Clone)]
 pub struct AmqpBroker {
-    conn: Arc<Connection>,
+    url: String,
+    /// Replaced by a new connection when the old one is found closed.
+    conn: Arc<Mutex<Arc<Connection>>>,
     publisher: Arc<Mutex<Option<Channel>>>,
     declared: Arc<Mutex<std::collections::HashSet<String>>>,
 }
@@ -50,17 +52,33 @@ fn normalize(url: &str) -> String {
 
 impl AmqpBroker {
     pub async fn connect(url: &str) -> Result<Self, CeleryError> {
-        let conn = Connection::connect(&normalize(url), ConnectionProperties::default())
+        let url = normalize(url);
+        let conn = Self::open(&url).await?;
+        Ok(AmqpBroker {
+            url,
+            conn: Arc::new(Mutex::new(Arc::new(conn))),
+            publisher: Arc::default(),
+            declared: Arc::default(),
+        })
+    }
+
+    async fn open(url: &str) -> Result<Connection, CeleryError> {
+        Connection::connect(url, ConnectionProperties::default())
             .await
             .map_err(|e| CeleryError::Url {
                 url: herald_core::redact_url(url),
                 reason: e.to_string(),
-            })?;
-        Ok(AmqpBroker {
-            conn: Arc::new(conn),
-            publisher: Arc::default(),
-            declared: Arc::default(),
-        })
+            })
+    }
+
+    /// The connection, opened again if it was closed (a broker restart, a network cut).
+    async fn connection(&self) -> Result<Arc<Connection>, CeleryError> {
+        let mut slot = self.conn.lock().await;
+        if !slot.status().connected() {
+            tracing::warn!("the RabbitMQ connection is closed; reconnecting");
+            *slot = Arc::new(Self::open(&self.url).await?);
+        }
+        Ok(slot.clone())
     }
 
     /// Declares `queue` as Celery does: a durable direct exchange of the same name, a
@@ -71,7 +89,7 @@ impl AmqpBroker {
         if declared.contains(queue) {
             return Ok(());
         }
-        let ch = self.conn.create_channel().await?;
+        let ch = self.connection().await?.create_channel().await?;
         ch.exchange_declare(
             queue.into(),
             ExchangeKind::Direct,
@@ -111,7 +129,7 @@ impl AmqpBroker {
         {
             return Ok(ch.clone());
         }
-        let ch = self.conn.create_channel().await?;
+        let ch = self.connection().await?.create_channel().await?;
         ch.confirm_select(ConfirmSelectOptions::default()).await?;
         *slot = Some(ch.clone());
         Ok(ch)
@@ -195,7 +213,7 @@ impl AmqpBroker {
 
     pub async fn consumer(&self, queue: &str, prefetch: u16) -> Result<AmqpConsumer, CeleryError> {
         self.declare_queue(queue).await?;
-        let ch = self.conn.create_channel().await?;
+        let ch = self.connection().await?.create_channel().await?;
         ch.basic_qos(prefetch.max(1), BasicQosOptions::default())
             .await?;
         let tag = format!("herald-celery-{}", uuid::Uuid::new_v4().simple());
@@ -283,8 +301,16 @@ impl AmqpConsumer {
                 }),
             })),
             Some(Err(e)) => Err(e.into()),
-            None => Ok(None),
+            None => Err(CeleryError::Other(format!(
+                "the consumer of `{}` ended (channel or connection closed)",
+                self.queue
+            ))),
         }
+    }
+
+    /// Whether the channel is gone, so a new consumer is needed.
+    pub fn is_broken(&self) -> bool {
+        !self.channel.status().connected()
     }
 
     /// Closes the channel: RabbitMQ requeues what it holds unacked.

@@ -8,8 +8,7 @@ mod unacked;
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use redis::AsyncConnectionConfig;
-use redis::aio::MultiplexedConnection;
+use crate::redis_conn::{self, Conn};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -70,7 +69,7 @@ pub struct RedisBroker {
     client: redis::Client,
     /// The database of the URL: fanout channels (events) are named after it.
     db: i64,
-    conn: MultiplexedConnection,
+    conn: Conn,
     options: RedisOptions,
 }
 
@@ -92,11 +91,7 @@ fn url_error(url: &str, e: impl std::fmt::Display) -> CeleryError {
 impl RedisBroker {
     pub async fn connect(url: &str, options: RedisOptions) -> Result<Self, CeleryError> {
         let client = redis::Client::open(url).map_err(|e| url_error(url, e))?;
-        let conn = client
-            .get_multiplexed_async_connection_with_config(
-                &AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(10))),
-            )
-            .await?;
+        let conn = redis_conn::connect(&client, Duration::from_secs(10)).await?;
         let db = url::Url::parse(url)
             .ok()
             .and_then(|u| u.path().trim_start_matches('/').parse().ok())
@@ -114,7 +109,7 @@ impl RedisBroker {
     }
 
     /// A connection for other uses (events, tests).
-    pub fn connection(&self) -> MultiplexedConnection {
+    pub fn connection(&self) -> Conn {
         self.conn.clone()
     }
 
@@ -158,14 +153,11 @@ impl RedisBroker {
     pub async fn consumer(&self, queue: &str, prefetch: u16) -> Result<RedisConsumer, CeleryError> {
         // BRPOP blocks its connection: a connection of its own, with no response timeout
         // shorter than the BRPOP's.
-        let blocking = self
-            .client
-            .get_multiplexed_async_connection_with_config(
-                &AsyncConnectionConfig::new().set_response_timeout(Some(
-                    self.options.brpop_timeout + Duration::from_secs(10),
-                )),
-            )
-            .await?;
+        let blocking = redis_conn::connect(
+            &self.client,
+            self.options.brpop_timeout + Duration::from_secs(10),
+        )
+        .await?;
         let lists = self
             .options
             .priority_steps
@@ -192,7 +184,7 @@ impl RedisBroker {
 /// Pops messages of one queue, highest priority first, taking up to `prefetch` at once.
 pub struct RedisConsumer {
     broker: RedisBroker,
-    blocking: MultiplexedConnection,
+    blocking: Conn,
     /// (list, queue) in the order they are popped.
     lists: Vec<(String, String)>,
     prefetch: usize,
@@ -291,7 +283,7 @@ impl RedisConsumer {
 
 /// Settles one Redis delivery through the `unacked` bookkeeping.
 pub struct RedisAcker {
-    conn: MultiplexedConnection,
+    conn: Conn,
     options: RedisOptions,
     /// None: the envelope had no delivery tag, so it was never recorded.
     tag: Option<String>,

@@ -6,7 +6,7 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use redis::aio::MultiplexedConnection;
+use crate::redis_conn::Conn;
 use redis::{Script, Value as RedisValue};
 use serde_json::Value;
 
@@ -90,7 +90,7 @@ pub fn now_secs() -> f64 {
 
 /// Pops up to `max` messages from `lists` (each with its queue name), recorded as unacked.
 pub async fn pop_batch(
-    conn: &mut MultiplexedConnection,
+    conn: &mut Conn,
     lists: &[(String, String)],
     max: usize,
 ) -> Result<Vec<(String, String)>, CeleryError> {
@@ -109,12 +109,7 @@ pub async fn pop_batch(
 }
 
 /// Records a message BRPOP handed out, as kombu's `QoS.append` does.
-pub async fn record(
-    conn: &mut MultiplexedConnection,
-    tag: &str,
-    queue: &str,
-    raw: &str,
-) -> Result<(), CeleryError> {
+pub async fn record(conn: &mut Conn, tag: &str, queue: &str, raw: &str) -> Result<(), CeleryError> {
     let entry = format!("[{raw}, \"\", {}]", Value::from(queue));
     redis::pipe()
         .atomic()
@@ -128,7 +123,7 @@ pub async fn record(
 }
 
 /// Ack (and reject without requeue): forget the message.
-pub async fn forget(conn: &mut MultiplexedConnection, tag: &str) -> Result<(), CeleryError> {
+pub async fn forget(conn: &mut Conn, tag: &str) -> Result<(), CeleryError> {
     redis::pipe()
         .zrem(UNACKED_INDEX, tag)
         .ignore()
@@ -143,7 +138,7 @@ pub async fn forget(conn: &mut MultiplexedConnection, tag: &str) -> Result<(), C
 /// marked redelivered: at the front (`leftmost` false: popped next, as a visibility
 /// restore does) or at the back (a reject with requeue). Returns whether it was there.
 pub async fn restore(
-    conn: &mut MultiplexedConnection,
+    conn: &mut Conn,
     options: &RedisOptions,
     tag: &str,
     leftmost: bool,
@@ -196,7 +191,7 @@ pub async fn restore(
 /// worker holds it), every message delivered more than `visibility_timeout` ago goes back
 /// to the front of its queue. Returns how many were restored.
 pub async fn restore_visible(
-    conn: &mut MultiplexedConnection,
+    conn: &mut Conn,
     options: &RedisOptions,
 ) -> Result<usize, CeleryError> {
     let token = uuid::Uuid::new_v4().to_string();
