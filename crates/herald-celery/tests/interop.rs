@@ -335,6 +335,57 @@ print(json.dumps({{'task': seen, 'workers': sorted(workers)}}))
     assert_eq!(out["workers"], json!([format!("rust-{q}")]));
 }
 
+/// Redis priorities as kombu lays them out: priority 0 (the highest on Redis) goes to the
+/// queue's own list, 9 to `queue\x06\x169`; a worker taking one message at a time runs
+/// the priority-0 message first though it was sent last.
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_priority_lists() {
+    let q = queue("priority");
+    let out = python_json(
+        Kind::Redis,
+        &format!(
+            r#"
+from tasks import add
+low = add.apply_async((1, 1), priority=9, queue='{q}')
+high = add.apply_async((2, 2), priority=0, queue='{q}')
+print(json.dumps([low.id, high.id]))
+"#
+        ),
+    )
+    .await;
+    let client = client(Kind::Redis).await;
+    let lists: (usize, usize) = {
+        let r = ::redis::Client::open(Kind::Redis.broker()).expect("url");
+        let mut conn = r.get_multiplexed_async_connection().await.expect("redis");
+        ::redis::pipe()
+            .llen(&q)
+            .llen(format!("{q}\x06\x169"))
+            .query_async(&mut conn)
+            .await
+            .expect("llen")
+    };
+    assert_eq!(lists, (1, 1), "one message on each priority list");
+    let _worker = rust_worker(
+        Kind::Redis,
+        &q,
+        &["--concurrency", "1", "--prefetch", "1"],
+        None,
+    );
+    let mut done = Vec::new();
+    for id in [&out[0], &out[1]] {
+        let meta = client
+            .result(id.as_str().expect("id"))
+            .wait_meta(WAIT)
+            .await
+            .expect("ran");
+        done.push(meta.date_done.expect("date_done"));
+    }
+    assert!(
+        done[1] < done[0],
+        "priority 0 ran after priority 9: {done:?}"
+    );
+}
+
 macro_rules! interop {
     ($broker:ident, $kind:expr) => {
         mod $broker {
