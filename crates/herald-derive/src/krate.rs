@@ -20,3 +20,16 @@ pub fn herald_path() -> TokenStream {
         Ok(FoundCrate::Itself) | Err(_) => quote!(::herald),
     }
 }
+
+/// `::herald_celery` as the user's `Cargo.toml` names it, for `#[task]`. Inside
+/// herald-celery (its unit tests) `::herald_celery` too, made valid there with
+/// `extern crate self as herald_celery`.
+pub fn celery_path() -> TokenStream {
+    match crate_name("herald-celery") {
+        Ok(FoundCrate::Name(name)) => {
+            let ident = Ident::new(&name, Span::call_site());
+            quote!(::#ident)
+        }
+        Ok(FoundCrate::Itself) | Err(_) => quote!(::herald_celery),
+    }
+}

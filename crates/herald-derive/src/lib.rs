@@ -16,6 +16,7 @@ mod event;
 mod handler;
 mod krate;
 mod schemas_test;
+mod task;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, ItemFn, parse_macro_input};
@@ -105,6 +106,36 @@ pub fn derive_event(input: TokenStream) -> TokenStream {
 pub fn handler(args: TokenStream, item: TokenStream) -> TokenStream {
     let item_fn = parse_macro_input!(item as ItemFn);
     handler::expand_attribute(args.into(), item_fn, &krate::herald_path()).into()
+}
+
+/// Turns an async fn into a Celery task for herald-celery's worker: a unit type named
+/// after the fn in UpperCamelCase (`process_order` -> `ProcessOrder`) with `NAME`,
+/// `options()` and `task()` (also `Into<herald_celery::Task>`). The fn stays as written.
+///
+/// ```ignore
+/// #[herald::task(name = "tasks.process_order", autoretry_for = ["ConnectionError"],
+///                retry_backoff = true, retry_backoff_max = "10m", max_retries = 5)]
+/// async fn process_order(order_id: String, note: Option<String>, req: &TaskRequest)
+///     -> Result<u32, TaskError> { ... }
+/// ```
+///
+/// Parameters are Celery arguments: positional by their place, or keyword by their name,
+/// decoded with serde; `Option<T>` may be absent. A missing, extra or mistyped argument
+/// is a FAILURE `TypeError` naming it. One `&TaskRequest` parameter gets the request
+/// (retries, headers, the soft time limit). The fn returns `Result<T, E>` with `T:
+/// Serialize` and `E: Into<TaskError>`.
+///
+/// Keys: `name = "tasks.add"` (required: the name Python sends), `max_retries = 3 | None`,
+/// `default_retry_delay`, `autoretry_for = ["ExcType", ...]` (matched against the
+/// failure's `exc_type`), `retry_backoff = true | N`, `retry_backoff_max`, `retry_jitter`,
+/// `acks_late`, `reject_on_worker_lost`, `ignore_result`, `track_started`, `time_limit`,
+/// `soft_time_limit`, `rate_limit = "10/s"`, `struct_name = Name`. Durations are seconds
+/// (`30`, `1.5`) or strings with a unit (`"30s"`). Celery options herald-celery does not
+/// take (`bind`, `serializer`, `queue`, `base`, ...) are compile errors saying so.
+#[proc_macro_attribute]
+pub fn task(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item_fn = parse_macro_input!(item as ItemFn);
+    task::expand_attribute(args.into(), item_fn, &krate::celery_path()).into()
 }
 
 /// Writes the test that keeps `schemas/` in step with the code: put

@@ -3,7 +3,7 @@
 
 pub mod ast;
 mod expand;
-mod valid;
+pub(crate) mod valid;
 
 #[cfg(test)]
 mod tests;

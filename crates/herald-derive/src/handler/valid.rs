@@ -405,7 +405,7 @@ fn parse_duration(lit: &LitStr, errors: &mut Errors) -> Option<Duration> {
     }
 }
 
-fn unraw(ident: &Ident) -> String {
+pub fn unraw(ident: &Ident) -> String {
     let s = ident.to_string();
     s.strip_prefix("r#").map(str::to_owned).unwrap_or(s)
 }
