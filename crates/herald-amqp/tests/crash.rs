@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::*;
 use herald_amqp::{Queue, Topology};
-use herald_postgres::testing::TestDatabase;
+use herald_postgres::testing::{TestDatabase, count_effects, create_effects_table};
 
 const MESSAGES: u64 = 1_000;
 
@@ -28,22 +28,10 @@ fn spawn_worker(queue: &str, db_url: &str) -> Child {
         .expect("spawn crash_worker")
 }
 
-async fn effects(db: &TestDatabase) -> (i64, i64) {
-    sqlx::query_as("SELECT count(*), count(DISTINCT seq) FROM effects")
-        .fetch_one(&db.pool)
-        .await
-        .expect("count effects")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_stream_and_restarted_processes_every_message_exactly_once() {
     let db = TestDatabase::create().await;
-    sqlx::query(
-        "CREATE TABLE effects (id BIGSERIAL PRIMARY KEY, seq BIGINT NOT NULL, pid INT NOT NULL)",
-    )
-    .execute(&db.pool)
-    .await
-    .expect("effects table");
+    create_effects_table(&db.pool).await;
     let queue = unique("crash");
     let _cleanup = Cleanup::default()
         .queue(&queue)
@@ -56,7 +44,7 @@ async fn a_worker_killed_mid_stream_and_restarted_processes_every_message_exactl
 
     let (_, second) = kill_mid_stream_and_restart(
         || spawn_worker(&queue, &db.url),
-        || async { effects(&db).await.1 as u64 },
+        || async { count_effects(&db.pool).await.1 as u64 },
         300,
         MESSAGES,
         Duration::ZERO,
@@ -87,7 +75,7 @@ async fn a_worker_killed_mid_stream_and_restarted_processes_every_message_exactl
     let _ = second.terminate();
     assert!(settled, "every claim completed and the queue drained");
     assert_eq!(
-        effects(&db).await,
+        count_effects(&db.pool).await,
         (MESSAGES as i64, MESSAGES as i64),
         "exactly one effect row per message"
     );

@@ -12,24 +12,9 @@ use std::time::Duration;
 use common::*;
 use herald_core::testing::{example_binary, kill_mid_stream_and_restart};
 use herald_core::{Event, Producer};
-use herald_postgres::testing::TestDatabase;
-use serde::{Deserialize, Serialize};
+use herald_postgres::testing::{Ping, TestDatabase, count_effects, create_effects_table};
 
 const EVENTS: u64 = 1_000;
-
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-struct Ping {
-    seq: u64,
-    note: String,
-}
-
-impl Event for Ping {
-    const NAME: &'static str = "test.ping";
-    const VERSION: u32 = 1;
-    fn aggregate_id(&self) -> String {
-        format!("agg-{}", self.seq % 7)
-    }
-}
 
 fn spawn_worker(stream: &str, db_url: &str) -> Child {
     Command::new(example_binary("redis_crash_worker"))
@@ -43,28 +28,15 @@ fn spawn_worker(stream: &str, db_url: &str) -> Child {
         .expect("spawn redis_crash_worker")
 }
 
-async fn effects(db: &TestDatabase) -> (i64, i64) {
-    sqlx::query_as("SELECT count(*), count(DISTINCT seq) FROM effects")
-        .fetch_one(&db.pool)
-        .await
-        .expect("count effects")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_stream_and_restarted_processes_every_event_exactly_once() {
     let db = TestDatabase::create().await;
-    sqlx::query(
-        "CREATE TABLE effects (id BIGSERIAL PRIMARY KEY, seq BIGINT NOT NULL, pid INT NOT NULL)",
-    )
-    .execute(&db.pool)
-    .await
-    .expect("effects table");
+    create_effects_table(&db.pool).await;
     let redis = connect().await;
     let stream = unique("crash");
     let producer = Producer::new(redis.publisher()).route(Ping::NAME, &stream);
     for seq in 0..EVENTS {
-        let note = "x".repeat(32);
-        producer.publish(Ping { seq, note }).await.expect("publish");
+        producer.publish(Ping::new(seq)).await.expect("publish");
     }
     assert_eq!(xlen(&redis, &stream).await, EVENTS);
 
@@ -72,7 +44,7 @@ async fn a_worker_killed_mid_stream_and_restarted_processes_every_event_exactly_
     // the killed one's pending entries and reads the rest.
     let (after_kill, second) = kill_mid_stream_and_restart(
         || spawn_worker(&stream, &db.url),
-        || async { effects(&db).await.1 as u64 },
+        || async { count_effects(&db.pool).await.1 as u64 },
         300,
         EVENTS,
         Duration::ZERO,
@@ -83,7 +55,7 @@ async fn a_worker_killed_mid_stream_and_restarted_processes_every_event_exactly_
     // Then every entry is acked and every claim completed.
     let mut settled = false;
     for _ in 0..1200 {
-        let done = effects(&db).await;
+        let done = count_effects(&db.pool).await;
         let lag = redis.lag(&stream, "crash").await.expect("lag");
         let held: i64 =
             sqlx::query_scalar("SELECT count(*) FROM herald_idempotency_keys WHERE NOT done")
@@ -106,10 +78,10 @@ async fn a_worker_killed_mid_stream_and_restarted_processes_every_event_exactly_
     assert!(
         settled,
         "every entry acked, every claim completed: {:?}",
-        effects(&db).await
+        count_effects(&db.pool).await
     );
     assert_eq!(
-        effects(&db).await,
+        count_effects(&db.pool).await,
         (EVENTS as i64, EVENTS as i64),
         "exactly one effect row per event"
     );

@@ -5,7 +5,7 @@
 mod process;
 pub mod transport;
 
-pub use process::{Reaper, example_binary, kill_mid_stream_and_restart};
+pub use process::{Reaper, example_binary, kill_mid_stream_and_restart, terminated};
 
 /// Waits until `done` holds (checked every 50 ms), at most `limit`; panics saying `what`.
 pub async fn wait_for(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {

@@ -62,6 +62,16 @@ impl Reaper {
     }
 }
 
+/// Completes on SIGTERM or Ctrl-C: a worker process's shutdown signal.
+pub async fn terminated() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
 /// How long the scenario waits for progress before it calls the worker stuck.
 const STUCK_AFTER: Duration = Duration::from_secs(120);
 

@@ -6,6 +6,10 @@
 //! by [`TestDatabase::create`], empty with [`TestDatabase::empty`]) and dropped when the
 //! [`TestDatabase`] is dropped (or by [`TestDatabase::drop_database`]).
 
+mod effects;
+
+pub use effects::{Ping, RecordEffect, count_effects, create_effects_table, effect_worker};
+
 use std::str::FromStr;
 use std::time::Duration;
 
