@@ -280,9 +280,10 @@ fn delivery(
     let group = system
         .get(&MessageSystemAttributeName::MessageGroupId)
         .cloned();
-    let key = group
-        .clone()
-        .or_else(|| headers.get(headers::PARTITION_KEY).cloned());
+    let key = headers
+        .get(headers::PARTITION_KEY)
+        .cloned()
+        .or_else(|| group.clone());
     let message = IncomingMessage {
         source: shared.queue.clone(),
         key,
