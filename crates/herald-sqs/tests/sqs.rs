@@ -80,6 +80,51 @@ async fn a_batch_sqs_refuses_or_one_too_large_is_an_error_and_nothing_is_reporte
     );
 }
 
+/// Acks go to SQS as DeleteMessageBatch; an entry SQS refuses fails its own ack, not the
+/// others of the batch.
+#[tokio::test]
+async fn an_ack_sqs_refuses_fails_that_ack_only() {
+    let sqs = sqs();
+    let q = queue(&sqs, "ackfail", &QueueOptions::default()).await;
+    let url = sqs.queue_url(&q).await.expect("url");
+    let mut sub = subscriber(&sqs, &q).await;
+    sqs.publisher()
+        .publish(message(&q, "k", "purged"))
+        .await
+        .expect("publish");
+    let purged = next(&mut sub, BOUND).await.expect("delivered");
+    // Gone from the queue while its delivery is unsettled: its receipt handle is no more.
+    sqs.client()
+        .purge_queue()
+        .queue_url(&url)
+        .send()
+        .await
+        .expect("purge");
+    let mut kept = Vec::new();
+    for i in 0..5 {
+        sqs.publisher()
+            .publish(message(&q, "k", &format!("kept{i}")))
+            .await
+            .expect("publish");
+    }
+    while kept.len() < 5 {
+        kept.push(next(&mut sub, BOUND).await.expect("delivered"));
+    }
+    let (refused, acked) = tokio::join!(
+        purged.ack(),
+        futures::future::join_all(kept.into_iter().map(|d| d.ack()))
+    );
+    let err = refused.expect_err("the purged message's ack fails");
+    assert!(err.to_string().contains("DeleteMessageBatch"), "{err}");
+    for ack in acked {
+        ack.expect("the others are acked");
+    }
+    assert!(
+        next(&mut sub, Duration::from_secs(3)).await.is_none(),
+        "acked: deleted"
+    );
+}
+
 #[tokio::test]
 async fn the_heartbeat_keeps_a_slow_delivery_past_its_visibility_timeout() {
     let sqs = sqs();
