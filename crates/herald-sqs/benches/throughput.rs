@@ -348,6 +348,11 @@ async fn herald_side(sqs: &Sqs, client: &Client, n: u64) -> Side {
 
 #[tokio::main]
 async fn main() {
+    // RUST_LOG=herald_sqs=debug shows, among others, how many acks each delete carried.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let n: u64 = env_or("HERALD_BENCH_MESSAGES", 500);
     let rounds: u32 = env_or("HERALD_BENCH_ROUNDS", 4);
     let sqs = Sqs::local(&endpoint(), TIMEOUT);

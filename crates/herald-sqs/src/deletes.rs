@@ -58,6 +58,17 @@ async fn run(sqs: Sqs, url: String, mut rx: mpsc::UnboundedReceiver<Pending>) {
         if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
             return;
         }
+        // The deliveries of one receive tend to end together: one turn of the scheduler
+        // lets the acks just behind this one join it (no timer, so a lone ack waits not).
+        if batch.len() < MAX_BATCH {
+            tokio::task::yield_now().await;
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+        }
         let (sqs, url) = (sqs.clone(), url.clone());
         tokio::spawn(async move {
             send(&sqs, &url, batch).await;
@@ -68,6 +79,7 @@ async fn run(sqs: Sqs, url: String, mut rx: mpsc::UnboundedReceiver<Pending>) {
 
 /// One `DeleteMessageBatch`; every entry's sender hears its own outcome.
 async fn send(sqs: &Sqs, url: &str, batch: Vec<Pending>) {
+    tracing::debug!(entries = batch.len(), "DeleteMessageBatch");
     let entries = batch
         .iter()
         .enumerate()
