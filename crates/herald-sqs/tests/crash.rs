@@ -1,8 +1,9 @@
 //! A worker process killed with SIGKILL in the middle of 1,000 messages, then restarted:
 //! every message is processed, and with the PostgreSQL transactional handler there are
-//! exactly 1,000 effect rows. Real SQS API (moto) and PostgreSQL; the worker is the example
-//! `sqs_crash_worker` (built by `cargo test`, which builds the package's examples; named
-//! apart from herald-amqp's `crash_worker`, since examples of one workspace share a directory).
+//! exactly 1,000 effect rows. Real SQS API (moto) and PostgreSQL; the worker is
+//! `sqs_crash_worker` (tests/fixtures/sqs_crash_worker.rs, an example target so that
+//! `cargo test` builds it; named apart from the other crates' crash workers, since the
+//! examples of one workspace share a directory).
 
 mod common;
 
@@ -12,7 +13,7 @@ use std::time::Duration;
 use aws_sdk_sqs::types::QueueAttributeName;
 use common::{endpoint, queue, sqs};
 use herald_core::dead_letters::{DeadLetters, Selection};
-use herald_core::testing::{Reaper, example_binary};
+use herald_core::testing::{example_binary, kill_mid_stream_and_restart};
 use herald_core::{Envelope, Event, Producer};
 use herald_postgres::testing::TestDatabase;
 use herald_sqs::{QueueOptions, Sqs};
@@ -20,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 const MESSAGES: u64 = 1_000;
 
-/// The worker's event (examples/sqs_crash_worker.rs has the same).
+/// The worker's event (tests/fixtures/sqs_crash_worker.rs has the same).
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 struct Ping {
     seq: u64,
@@ -40,6 +41,7 @@ fn spawn_worker(queue: &str, db_url: &str) -> Child {
         .env("HERALD_SQS_ENDPOINT", endpoint())
         .env("HERALD_CRASH_QUEUE", queue)
         .env("HERALD_CRASH_DB_URL", db_url)
+        .env("RUST_LOG", "warn")
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .spawn()
@@ -101,45 +103,17 @@ async fn a_worker_killed_mid_stream_and_restarted_processes_every_message_exactl
         .expect("publish 1,000");
     assert_eq!(in_queue(&sqs, &queue).await, MESSAGES);
 
-    // First worker: kill it hard once a good part of the stream is through.
-    let mut first = Reaper::new(spawn_worker(&queue, &db.url));
-    let mut at_kill = (0, 0);
-    for _ in 0..2400 {
-        at_kill = effects(&db).await;
-        if at_kill.0 >= 300 {
-            break;
-        }
-        if let Ok(Some(status)) = first.child().try_wait() {
-            panic!("sqs_crash_worker exited early: {status}");
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    first.child().kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
-    let status = first.child().wait().expect("wait");
-    assert!(!status.success(), "killed, not exited: {status}");
-    let after_kill = effects(&db).await;
-    assert!(
-        after_kill.0 >= 300 && after_kill.0 < MESSAGES as i64,
-        "the kill must land mid-stream: {after_kill:?} effects"
-    );
-    eprintln!("killed the first worker at {after_kill:?} effects (seen {at_kill:?} just before)");
-
-    // Second worker: gets what the first held once its visibility ends, and the rest.
-    let mut second = Reaper::new(spawn_worker(&queue, &db.url));
-    let mut done = (0, 0);
-    for _ in 0..2400 {
-        done = effects(&db).await;
-        if done.1 == MESSAGES as i64 {
-            break;
-        }
-        if let Ok(Some(status)) = second.child().try_wait() {
-            panic!("sqs_crash_worker exited early: {status}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(done.1, MESSAGES as i64, "every message processed");
-    // Let redelivered duplicates (the killed worker's claims expire after 3 s, its
-    // messages come back 3 s after its last heartbeat) come through, then look again.
+    // What the killed worker held comes back once its visibility (3 s) ends.
+    let (_, second) = kill_mid_stream_and_restart(
+        || spawn_worker(&queue, &db.url),
+        || async { effects(&db).await.1 as u64 },
+        300,
+        MESSAGES,
+        Duration::ZERO,
+    )
+    .await;
+    // Let redelivered duplicates (the killed worker's claims expire after 3 s) come
+    // through, then look again: still one effect per message, and nothing left over.
     let mut settled = false;
     for _ in 0..300 {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -160,14 +134,7 @@ async fn a_worker_killed_mid_stream_and_restarted_processes_every_message_exactl
         }
     }
     // Graceful stop: SIGTERM, then the worker drains and closes.
-    let pid = second.child().id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    for _ in 0..200 {
-        if second.child().try_wait().ok().flatten().is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let _ = second.terminate();
     assert!(settled, "every claim completed and the queue drained");
     assert_eq!(
         effects(&db).await,
