@@ -10,6 +10,7 @@ use herald_core::{Acknowledger, DeadLetter, Headers, Retry, TransportError, head
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::deletes::Deletes;
 use crate::error::{SqsError, api};
 use crate::gate::Gate;
 use crate::{Sqs, SqsPublisher, dead_letter_queue};
@@ -28,6 +29,7 @@ pub(crate) struct Shared {
     pub fifo: bool,
     pub visibility: Duration,
     pub heartbeat_every: Duration,
+    pub deletes: Deletes,
     /// FIFO requeues by visibility, per message id: receives that were not attempts.
     pub requeues: Mutex<HashMap<String, u32>>,
     pub gate: Option<Gate>,
@@ -56,15 +58,7 @@ impl Shared {
     }
 
     async fn delete(&self, receipt: &str) -> Result<(), SqsError> {
-        self.sqs
-            .client()
-            .delete_message()
-            .queue_url(&self.url)
-            .receipt_handle(receipt)
-            .send()
-            .await
-            .map_err(api("DeleteMessage"))?;
-        Ok(())
+        self.deletes.delete(receipt).await
     }
 }
 

@@ -25,10 +25,11 @@ pub const BODY_ENCODING: &str = "herald-body-encoding";
 pub const MAX_ATTRIBUTES: usize = 10;
 
 /// Headers that get an attribute of their own first.
-const PRIORITY: [&str; 8] = [
+const PRIORITY: [&str; 9] = [
     headers::EVENT_TYPE,
     headers::EVENT_ID,
     headers::ATTEMPT,
+    headers::PARTITION_KEY,
     headers::ERROR,
     headers::HANDLER,
     headers::ATTEMPTS,
@@ -85,7 +86,7 @@ pub(crate) fn encode(headers: &Headers, payload: &[u8]) -> Result<Encoded, SqsEr
         put(name, value.clone());
     }
     if !rest.is_empty() {
-        put(OVERFLOW, serde_json::Value::Object(rest).to_string());
+        put(OVERFLOW, xml_safe_json(&serde_json::Value::Object(rest)));
     }
     if base64 {
         put(BODY_ENCODING, "base64".to_owned());
@@ -159,6 +160,24 @@ fn valid(name: &str, value: &str) -> bool {
         && value.chars().all(sqs_char)
 }
 
+/// JSON whose every character SQS accepts: serde_json escapes control characters, and the
+/// two it leaves as they are that XML refuses (U+FFFE, U+FFFF) are escaped here.
+fn xml_safe_json(value: &serde_json::Value) -> String {
+    let json = value.to_string();
+    if json.chars().all(sqs_char) {
+        return json;
+    }
+    json.chars()
+        .map(|c| {
+            if sqs_char(c) {
+                c.to_string()
+            } else {
+                format!("\\u{:04x}", u32::from(c))
+            }
+        })
+        .collect()
+}
+
 /// A character SQS accepts in a body or attribute value (XML 1.0's).
 fn sqs_char(c: char) -> bool {
     matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
@@ -171,6 +190,10 @@ mod tests {
     fn roundtrip(headers: &Headers, payload: &[u8]) -> Encoded {
         let e = encode(headers, payload).expect("encodes");
         assert!(e.attributes.len() <= MAX_ATTRIBUTES);
+        for value in e.attributes.values() {
+            let text = value.string_value().expect("a String attribute");
+            assert!(text.chars().all(sqs_char), "SQS would refuse {text:?}");
+        }
         let (h, p) = decode(&e.body, Some(&e.attributes)).expect("decodes");
         assert_eq!(&h, headers);
         assert_eq!(p, payload);
@@ -194,6 +217,7 @@ mod tests {
         h.insert("ctl".into(), "a\u{1}b".into());
         h.insert("empty".into(), String::new());
         h.insert("spaced name".into(), "ü".into());
+        h.insert("not xml".into(), "\u{fffe}\u{ffff}".into());
         let e = roundtrip(&h, "é\u{0}".as_bytes());
         assert_eq!(e.attributes.len(), MAX_ATTRIBUTES);
         assert!(e.attributes.contains_key(headers::EVENT_TYPE));

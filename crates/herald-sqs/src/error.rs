@@ -3,7 +3,7 @@ use herald_core::TransportError;
 use thiserror::Error;
 
 /// What went wrong talking to SQS.
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum SqsError {
     /// SQS could not be reached (connection refused, DNS, TLS, timeout).
     #[error("{operation}: cannot reach SQS: {message}")]

@@ -14,6 +14,7 @@
 mod acker;
 pub mod attributes;
 mod client;
+mod deletes;
 mod dlq;
 mod error;
 mod gate;

@@ -59,7 +59,16 @@ impl SqsPublisher {
     }
 
     fn prepare(&self, message: &OutgoingMessage) -> Result<Prepared, SqsError> {
-        let encoded = attributes::encode(&message.headers, &message.payload)?;
+        // The key travels as a header (a standard queue has no key; a FIFO group id may be
+        // the key's hash), as on AMQP.
+        let mut with_key;
+        let mut headers = &message.headers;
+        if !message.key.is_empty() && !headers.contains_key(headers::PARTITION_KEY) {
+            with_key = message.headers.clone();
+            with_key.insert(headers::PARTITION_KEY.into(), message.key.clone());
+            headers = &with_key;
+        }
+        let encoded = attributes::encode(headers, &message.payload)?;
         if encoded.size > self.max_bytes {
             return Err(SqsError::TooLarge {
                 queue: message.destination.clone(),

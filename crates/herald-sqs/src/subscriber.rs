@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::acker::{Shared, SqsAcker, whole_seconds};
 use crate::attributes;
+use crate::deletes::Deletes;
 use crate::error::{SqsError, api};
 use crate::gate::{Gate, Outbox};
 use crate::{Sqs, is_fifo};
@@ -89,6 +90,7 @@ impl SubscriberBuilder {
         let url = self.sqs.queue_url(&self.queue).await?;
         let fifo = is_fifo(&self.queue);
         let (tx, rx) = mpsc::channel(self.buffer);
+        let deletes = Deletes::start(self.sqs.clone(), url.clone());
         let shared = Arc::new(Shared {
             publisher: self.sqs.publisher(),
             sqs: self.sqs.clone(),
@@ -97,6 +99,7 @@ impl SubscriberBuilder {
             fifo,
             visibility: self.visibility,
             heartbeat_every: self.heartbeat_every.unwrap_or(self.visibility / 3),
+            deletes,
             requeues: Mutex::new(HashMap::new()),
             gate: fifo.then(|| Gate::new(tx.clone())),
         });
@@ -280,9 +283,10 @@ fn delivery(
     let group = system
         .get(&MessageSystemAttributeName::MessageGroupId)
         .cloned();
-    let key = group
-        .clone()
-        .or_else(|| headers.get(headers::PARTITION_KEY).cloned());
+    let key = headers
+        .get(headers::PARTITION_KEY)
+        .cloned()
+        .or_else(|| group.clone());
     let message = IncomingMessage {
         source: shared.queue.clone(),
         key,

@@ -5,7 +5,7 @@
 //! It uses only what an application depends on: `herald`, `herald-sqs`, serde, schemars
 //! and tokio. Needs an SQS API: with `AWS_ENDPOINT_URL` (and the usual AWS variables) set,
 //! that one; otherwise moto on 127.0.0.1:4566 (`scripts/services`):
-//! `cargo run -p herald-sqs --example orders`
+//! `cargo run -p herald-sqs --example order_queue`
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
