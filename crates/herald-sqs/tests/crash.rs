@@ -15,26 +15,10 @@ use common::{endpoint, queue, sqs};
 use herald_core::dead_letters::{DeadLetters, Selection};
 use herald_core::testing::{example_binary, kill_mid_stream_and_restart};
 use herald_core::{Envelope, Event, Producer};
-use herald_postgres::testing::TestDatabase;
+use herald_postgres::testing::{Ping, TestDatabase, count_effects, create_effects_table};
 use herald_sqs::{QueueOptions, Sqs};
-use serde::{Deserialize, Serialize};
 
 const MESSAGES: u64 = 1_000;
-
-/// The worker's event (tests/fixtures/sqs_crash_worker.rs has the same).
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-struct Ping {
-    seq: u64,
-    note: String,
-}
-
-impl Event for Ping {
-    const NAME: &'static str = "test.ping";
-    const VERSION: u32 = 1;
-    fn aggregate_id(&self) -> String {
-        format!("agg-{}", self.seq % 7)
-    }
-}
 
 fn spawn_worker(queue: &str, db_url: &str) -> Child {
     Command::new(example_binary("sqs_crash_worker"))
@@ -46,13 +30,6 @@ fn spawn_worker(queue: &str, db_url: &str) -> Child {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn sqs_crash_worker")
-}
-
-async fn effects(db: &TestDatabase) -> (i64, i64) {
-    sqlx::query_as("SELECT count(*), count(DISTINCT seq) FROM effects")
-        .fetch_one(&db.pool)
-        .await
-        .expect("count effects")
 }
 
 /// Messages in the queue, visible or in flight (SQS's approximate counts; exact on moto).
@@ -79,22 +56,15 @@ async fn in_queue(sqs: &Sqs, queue: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_stream_and_restarted_processes_every_message_exactly_once() {
     let db = TestDatabase::create().await;
-    sqlx::query(
-        "CREATE TABLE effects (id BIGSERIAL PRIMARY KEY, seq BIGINT NOT NULL, pid INT NOT NULL)",
-    )
-    .execute(&db.pool)
-    .await
-    .expect("effects table");
+    create_effects_table(&db.pool).await;
     let sqs = sqs();
     let queue = queue(&sqs, "crash", &QueueOptions::default()).await;
     let producer = Producer::new(sqs.publisher()).route(Ping::NAME, &queue);
     let batch: Vec<_> = (0..MESSAGES)
         .map(|seq| {
-            let ping = Ping {
-                seq,
-                note: "x".repeat(64),
-            };
-            producer.message(&Envelope::new(ping)).expect("encode")
+            producer
+                .message(&Envelope::new(Ping::new(seq)))
+                .expect("encode")
         })
         .collect();
     sqs.publisher()
@@ -106,7 +76,7 @@ async fn a_worker_killed_mid_stream_and_restarted_processes_every_message_exactl
     // What the killed worker held comes back once its visibility (3 s) ends.
     let (_, second) = kill_mid_stream_and_restart(
         || spawn_worker(&queue, &db.url),
-        || async { effects(&db).await.1 as u64 },
+        || async { count_effects(&db.pool).await.1 as u64 },
         300,
         MESSAGES,
         Duration::ZERO,
@@ -137,7 +107,7 @@ async fn a_worker_killed_mid_stream_and_restarted_processes_every_message_exactl
     let _ = second.terminate();
     assert!(settled, "every claim completed and the queue drained");
     assert_eq!(
-        effects(&db).await,
+        count_effects(&db.pool).await,
         (MESSAGES as i64, MESSAGES as i64),
         "exactly one effect row per message"
     );
