@@ -83,8 +83,14 @@ fn backend(e: sqlx::Error) -> StoreError {
 // Insert a held row, or take over one whose lease or TTL has run out. When nothing was
 // taken, report whether the row seen is done. A row that the statement's snapshot cannot
 // see was claimed by a concurrent transaction a moment ago: that is "in progress".
+//
+// The claim commits asynchronously (`synchronous_commit` off for this statement's own
+// transaction): it saves a WAL flush per message, and a claim lost to a database crash only
+// lets another worker take the key again, as an expired lease would (the transactional
+// form's processed row, and COMPLETE here, stay synchronous).
 const CLAIM: &str = "
-WITH claimed AS (
+WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)),
+claimed AS (
     INSERT INTO herald_idempotency_keys AS k (key, token, done, lease_until, expires_at)
     VALUES ($1, $2, FALSE, now() + make_interval(secs => $3), now() + make_interval(secs => $3))
     ON CONFLICT (key) DO UPDATE
@@ -97,7 +103,8 @@ WITH claimed AS (
 )
 SELECT EXISTS (SELECT 1 FROM claimed) AS acquired,
        COALESCE((SELECT done AND expires_at > now()
-                 FROM herald_idempotency_keys WHERE key = $1), FALSE) AS done";
+                 FROM herald_idempotency_keys WHERE key = $1), FALSE) AS done
+  FROM async_commit";
 
 // The holder's token turns its claim into a done key (even after the lease ran out, as
 // long as nobody took the key over meanwhile).
