@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::*;
 use herald_amqp::{Queue, Topology};
-use herald_postgres::testing::{TestDatabase, count_effects, create_effects_table};
+use herald_postgres::testing::{TestDatabase, claims_settled, count_effects, create_effects_table};
 
 const MESSAGES: u64 = 1_000;
 
@@ -55,20 +55,9 @@ async fn a_worker_killed_mid_stream_and_restarted_processes_every_message_exactl
     let mut settled = false;
     for _ in 0..300 {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        if ready(&queue).await == 0 {
-            let processed: i64 = sqlx::query_scalar("SELECT count(*) FROM herald_processed_keys")
-                .fetch_one(&db.pool)
-                .await
-                .expect("processed keys");
-            let held: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM herald_idempotency_keys WHERE NOT done")
-                    .fetch_one(&db.pool)
-                    .await
-                    .expect("held claims");
-            if processed == MESSAGES as i64 && held == 0 {
-                settled = true;
-                break;
-            }
+        if ready(&queue).await == 0 && claims_settled(&db.pool, MESSAGES).await {
+            settled = true;
+            break;
         }
     }
     // Graceful stop: SIGTERM, then the worker drains and closes.

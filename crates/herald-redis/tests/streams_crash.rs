@@ -12,7 +12,9 @@ use std::time::Duration;
 use common::*;
 use herald_core::testing::{example_binary, kill_mid_stream_and_restart};
 use herald_core::{Event, Producer};
-use herald_postgres::testing::{Ping, TestDatabase, count_effects, create_effects_table};
+use herald_postgres::testing::{
+    Ping, TestDatabase, claims_settled, count_effects, create_effects_table,
+};
 
 const EVENTS: u64 = 1_000;
 
@@ -57,16 +59,12 @@ async fn a_worker_killed_mid_stream_and_restarted_processes_every_event_exactly_
     for _ in 0..1200 {
         let done = count_effects(&db.pool).await;
         let lag = redis.lag(&stream, "crash").await.expect("lag");
-        let held: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM herald_idempotency_keys WHERE NOT done")
-                .fetch_one(&db.pool)
-                .await
-                .expect("held claims");
+        let claims = claims_settled(&db.pool, EVENTS).await;
         let retrying: u64 = cmd(&redis, redis::cmd("ZCARD").arg(format!("{stream}.retry"))).await;
         if done.1 == EVENTS as i64
             && lag.pending == 0
             && lag.lag == Some(0)
-            && held == 0
+            && claims
             && retrying == 0
         {
             settled = true;

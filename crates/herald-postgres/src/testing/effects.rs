@@ -98,3 +98,16 @@ pub async fn count_effects(pool: &PgPool) -> (i64, i64) {
         .await
         .expect("count effects")
 }
+
+/// Whether `events` keys are processed and no claim is still held: the crashed worker's
+/// leftovers have all been settled.
+pub async fn claims_settled(pool: &PgPool, events: u64) -> bool {
+    let (processed, held): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM herald_processed_keys),
+                (SELECT count(*) FROM herald_idempotency_keys WHERE NOT done)",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("processed keys and held claims");
+    u64::try_from(processed).ok() == Some(events) && held == 0
+}

@@ -8,7 +8,9 @@
 
 mod effects;
 
-pub use effects::{Ping, RecordEffect, count_effects, create_effects_table, effect_worker};
+pub use effects::{
+    Ping, RecordEffect, claims_settled, count_effects, create_effects_table, effect_worker,
+};
 
 use std::str::FromStr;
 use std::time::Duration;
