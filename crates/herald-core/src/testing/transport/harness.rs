@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 use super::TransportUnderTest;
 use super::probe::{Probe, ProbeHandler};
@@ -19,7 +18,7 @@ const STOP_LIMIT: Duration = Duration::from_secs(60);
 /// A worker running in the background until stopped.
 #[derive(Debug)]
 pub struct RunningWorker {
-    stop: CancellationToken,
+    stop: tokio::sync::oneshot::Sender<()>,
     task: JoinHandle<ShutdownReport>,
     metrics: Arc<WorkerMetrics>,
 }
@@ -39,12 +38,7 @@ impl RunningWorker {
             .handler(handler);
         let worker = configure(builder).build();
         let metrics = worker.metrics();
-        let subscriber = transport.subscriber(source).await;
-        let stop = CancellationToken::new();
-        let task = tokio::spawn({
-            let stop = stop.clone();
-            async move { worker.run(subscriber, stop.cancelled_owned()).await }
-        });
+        let (stop, task) = crate::testing::spawn_worker(worker, transport.subscriber(source).await);
         RunningWorker {
             stop,
             task,
@@ -76,7 +70,7 @@ impl RunningWorker {
 
     /// Asks the worker to shut down and waits for its report.
     pub async fn stop(self) -> ShutdownReport {
-        self.stop.cancel();
+        let _ = self.stop.send(());
         match tokio::time::timeout(STOP_LIMIT, self.task).await {
             Ok(Ok(report)) => report,
             Ok(Err(e)) => panic!("the worker task failed: {e}"),
