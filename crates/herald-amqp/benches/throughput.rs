@@ -83,52 +83,76 @@ fn rate(n: u64, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
 
-/// The raw side does what a hand-written lapin publisher of the same events would: encode
-/// the envelope, set the same properties and headers, publish, await the confirm.
+/// The raw side does what a hand-written lapin publisher of the same events would: the same
+/// message as herald's Producer makes (envelope, key and headers, encoded per message by the
+/// same code on both sides), every header an AMQP header plus the partition key, the same
+/// properties, publish, await the confirm.
 async fn raw_publish(channel: &lapin::Channel, queue: &str, n: u64) -> Duration {
+    let producer = Producer::new(NullPublisher);
     let start = Instant::now();
     futures::stream::iter(0..n)
-        .for_each_concurrent(IN_FLIGHT, |seq| async move {
-            let envelope = Envelope::new(tick(seq));
-            let payload = envelope.encode().expect("encode");
-            let m = &envelope.meta;
-            let mut headers = FieldTable::default();
-            for (name, value) in [
-                ("herald-event-id", m.event_id.to_string()),
-                ("herald-event-type", m.event_type.clone()),
-                ("herald-schema-version", m.schema_version.to_string()),
-                ("herald-correlation-id", m.correlation_id.to_string()),
-                ("herald-partition-key", m.partition_key.clone()),
-            ] {
-                headers.insert(name.into(), AMQPValue::LongString(value.into()));
+        .for_each_concurrent(IN_FLIGHT, |seq| {
+            let producer = &producer;
+            async move {
+                let m = producer
+                    .message(&Envelope::new(tick(seq)))
+                    .expect("message");
+                let mut headers = FieldTable::default();
+                for (name, value) in &m.headers {
+                    headers.insert(
+                        name.as_str().into(),
+                        AMQPValue::LongString(value.as_str().into()),
+                    );
+                }
+                headers.insert(
+                    "herald-partition-key".into(),
+                    AMQPValue::LongString(m.key.as_str().into()),
+                );
+                let header = |name: &str| m.headers.get(name).map(|v| v.as_str().into());
+                let mut props = BasicProperties::default()
+                    .with_delivery_mode(2)
+                    .with_content_type("application/json".into())
+                    .with_timestamp(chrono::Utc::now().timestamp() as u64)
+                    .with_headers(headers);
+                if let Some(id) = header("herald-event-id") {
+                    props = props.with_message_id(id);
+                }
+                if let Some(kind) = header("herald-event-type") {
+                    props = props.with_type(kind);
+                }
+                if let Some(correlation) = header("herald-correlation-id") {
+                    props = props.with_correlation_id(correlation);
+                }
+                let confirm = channel
+                    .basic_publish(
+                        "".into(),
+                        queue.into(),
+                        BasicPublishOptions {
+                            mandatory: true,
+                            ..BasicPublishOptions::default()
+                        },
+                        &m.payload,
+                        props,
+                    )
+                    .await
+                    .expect("publish")
+                    .await
+                    .expect("confirm");
+                assert!(confirm.is_ack() && confirm.take_message().is_none());
             }
-            let props = BasicProperties::default()
-                .with_delivery_mode(2)
-                .with_message_id(m.event_id.to_string().into())
-                .with_type(m.event_type.as_str().into())
-                .with_correlation_id(m.correlation_id.to_string().into())
-                .with_content_type("application/json".into())
-                .with_timestamp(m.timestamp.timestamp() as u64)
-                .with_headers(headers);
-            let confirm = channel
-                .basic_publish(
-                    "".into(),
-                    queue.into(),
-                    BasicPublishOptions {
-                        mandatory: true,
-                        ..BasicPublishOptions::default()
-                    },
-                    &payload,
-                    props,
-                )
-                .await
-                .expect("publish")
-                .await
-                .expect("confirm");
-            assert!(confirm.is_ack() && confirm.take_message().is_none());
         })
         .await;
     start.elapsed()
+}
+
+/// Builds messages only (the raw side's encoding is the Producer's).
+struct NullPublisher;
+
+#[herald_core::async_trait]
+impl Publisher for NullPublisher {
+    async fn publish(&self, _: OutgoingMessage) -> Result<(), herald_core::TransportError> {
+        Ok(())
+    }
 }
 
 async fn herald_publish(amqp: &Amqp, queue: &str, n: u64) -> Duration {
@@ -320,11 +344,25 @@ async fn main() {
             .with_prefix(format!("herald-bench:{}:", uuid::Uuid::now_v7())),
     );
     let db = herald_postgres::testing::TestDatabase::create().await;
-    let pg = Arc::new(herald_postgres::PgIdempotencyStore::new(db.pool.clone()));
+    // PostgreSQL twice each way, alternating: each claim and complete its own statement, as
+    // many at once as the pool's connections allow (herald before batching); batches one at
+    // a time; batches two at a time (the default).
+    let pg = |max_batch, parallel| -> Arc<dyn IdempotencyStore> {
+        Arc::new(
+            herald_postgres::PgIdempotencyStore::new(db.pool.clone())
+                .max_batch(max_batch)
+                .parallel_batches(parallel),
+        )
+    };
     let stores: Vec<(&str, Arc<dyn IdempotencyStore>)> = vec![
         ("memory", Arc::new(MemoryIdempotencyStore::new())),
         ("redis", redis.clone()),
-        ("postgres", pg.clone()),
+        ("postgres, unbatched", pg(1, 64)),
+        ("postgres, one batch at a time", pg(256, 1)),
+        ("postgres", pg(256, 2)),
+        ("postgres, unbatched", pg(1, 64)),
+        ("postgres, one batch at a time", pg(256, 1)),
+        ("postgres", pg(256, 2)),
     ];
     let mut memory_per_msg = None;
     for (name, store) in stores {
@@ -335,7 +373,7 @@ async fn main() {
         let overhead = memory_per_msg.map(|m: Duration| per_msg.saturating_sub(m));
         memory_per_msg.get_or_insert(per_msg);
         println!(
-            "store {name:>8}: consume {:>8.0}/s ({per_msg:?}/msg{}); claim+complete round trips {latency:?}/msg sequential",
+            "store {name:>28}: consume {:>8.0}/s ({per_msg:?}/msg{}); claim+complete round trips {latency:?}/msg sequential",
             rate(n, took),
             overhead.map_or(String::new(), |o| format!(", +{o:?}/msg over memory")),
         );

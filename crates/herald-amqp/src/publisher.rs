@@ -1,7 +1,7 @@
 //! Confirmed, persistent, mandatory publishing.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,7 +10,6 @@ use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Channel, Confirmation};
-use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use crate::client::{Amqp, OutagePolicy};
@@ -40,7 +39,16 @@ pub struct AmqpPublisher {
     amqp: Amqp,
     outage: OutagePolicy,
     routing: RoutingKeySource,
-    channel: Arc<Mutex<Option<(u64, Channel)>>>,
+    /// The confirm channel publishes share, with the connection generation it belongs to.
+    /// A plain mutex, held only to read or swap the `Arc`: a publish never waits on it.
+    channel: Arc<std::sync::Mutex<Option<Arc<OpenChannel>>>>,
+    /// One task at a time opens a new channel; the others wait for it.
+    opening: Arc<tokio::sync::Mutex<()>>,
+}
+
+struct OpenChannel {
+    generation: u64,
+    channel: Channel,
 }
 
 impl AmqpPublisher {
@@ -50,6 +58,7 @@ impl AmqpPublisher {
             outage,
             routing,
             channel: Arc::default(),
+            opening: Arc::default(),
         }
     }
 
@@ -63,19 +72,36 @@ impl AmqpPublisher {
         self
     }
 
-    async fn channel(&self, wait: Option<Duration>) -> Result<(u64, Channel), AmqpError> {
-        let mut slot = self.channel.lock().await;
-        if let Some((generation, ch)) = &*slot
-            && ch.status().connected()
-            && self.amqp.current_generation() == Some(*generation)
-        {
-            return Ok((*generation, ch.clone()));
+    async fn channel(&self, wait: Option<Duration>) -> Result<Arc<OpenChannel>, AmqpError> {
+        if let Some(open) = self.live_channel() {
+            return Ok(open);
         }
-        *slot = None;
-        let (generation, ch) = self.amqp.channel(wait).await?;
-        ch.confirm_select(ConfirmSelectOptions::default()).await?;
-        *slot = Some((generation, ch.clone()));
-        Ok((generation, ch))
+        let _opening = self.opening.lock().await;
+        // Opened by the task this one waited for.
+        if let Some(open) = self.live_channel() {
+            return Ok(open);
+        }
+        let (generation, channel) = self.amqp.channel(wait).await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
+        let open = Arc::new(OpenChannel {
+            generation,
+            channel,
+        });
+        *self.channel.lock().unwrap_or_else(PoisonError::into_inner) = Some(open.clone());
+        Ok(open)
+    }
+
+    /// The shared channel, while it and its connection are up.
+    fn live_channel(&self) -> Option<Arc<OpenChannel>> {
+        let slot = self.channel.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.as_ref()
+            .filter(|open| {
+                open.channel.status().connected()
+                    && self.amqp.current_generation() == Some(open.generation)
+            })
+            .cloned()
     }
 
     fn routing_key<'a>(&self, message: &'a OutgoingMessage) -> &'a str {
@@ -101,7 +127,8 @@ impl Publisher for AmqpPublisher {
                 message.payload.len()
             )));
         }
-        let properties = properties_for(&message);
+        // Built again only for a second try (the first takes it by value).
+        let mut properties = Some(properties_for(&message));
         let routing_key = self.routing_key(&message);
         let deadline = match self.outage {
             OutagePolicy::FailFast => None,
@@ -111,7 +138,7 @@ impl Publisher for AmqpPublisher {
             let wait = deadline.map_or(Duration::ZERO, |d| {
                 d.saturating_duration_since(Instant::now())
             });
-            let (generation, channel) = match self.channel(Some(wait)).await {
+            let open = match self.channel(Some(wait)).await {
                 Ok(c) => c,
                 // The connection broke under the new channel: wait for the next one.
                 Err(AmqpError::Lapin(e))
@@ -124,11 +151,13 @@ impl Publisher for AmqpPublisher {
                 Err(e) => return Err(e.into()),
             };
             match publish_confirmed(
-                &channel,
+                &open.channel,
                 &message.destination,
                 routing_key,
                 &message.payload,
-                properties.clone(),
+                properties
+                    .take()
+                    .unwrap_or_else(|| properties_for(&message)),
             )
             .await
             {
@@ -140,7 +169,7 @@ impl Publisher for AmqpPublisher {
                     return Err(TransportError::Rejected(refusal(&e, &message)));
                 }
                 Err(Failure::Channel(e)) => {
-                    self.amqp.connection_lost(generation);
+                    self.amqp.connection_lost(open.generation);
                     let out_of_time = deadline.is_none_or(|d| Instant::now() >= d);
                     if out_of_time {
                         return Err(TransportError::Connection(format!(

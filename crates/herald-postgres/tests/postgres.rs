@@ -127,6 +127,59 @@ async fn postgres_store_passes_the_idempotency_contract() {
 }
 
 #[tokio::test]
+async fn the_contract_holds_with_each_claim_sent_alone() {
+    let db = TestDatabase::create().await;
+    herald_core::testing::idempotency_store_contract(Arc::new(
+        PgIdempotencyStore::new(db.pool.clone()).max_batch(1),
+    ))
+    .await;
+    db.drop_database().await;
+}
+
+/// Two stores stand for two worker processes whose batches share keys, claimed in opposite
+/// orders: each key is acquired exactly once, and no batch fails (a deadlock between the
+/// two would be retried, never reported).
+#[tokio::test]
+async fn two_processes_claiming_the_same_keys_at_once_acquire_each_key_once() {
+    let db = TestDatabase::create().await;
+    let stores = [
+        Arc::new(PgIdempotencyStore::new(db.pool.clone())),
+        Arc::new(PgIdempotencyStore::new(db.pool.clone())),
+    ];
+    let keys: Vec<String> = (0..300).map(|i| format!("shared-{i:03}")).collect();
+    let mut claims = Vec::new();
+    for (n, store) in stores.iter().enumerate() {
+        let mut order = keys.clone();
+        if n == 1 {
+            order.reverse();
+        }
+        for key in order {
+            let store = store.clone();
+            claims.push(tokio::spawn(async move {
+                let claim = store.claim(&key, Duration::from_secs(60)).await;
+                (key, claim)
+            }));
+        }
+    }
+    let mut acquired = std::collections::HashMap::<String, u32>::new();
+    for claim in futures::future::join_all(claims).await {
+        let (key, claim) = claim.expect("claim task");
+        match claim.expect("no claim fails") {
+            Claim::Acquired(_) => *acquired.entry(key).or_default() += 1,
+            Claim::InProgress => {}
+            Claim::Done => panic!("`{key}` was never completed, yet Done"),
+        }
+    }
+    assert_eq!(acquired.len(), keys.len(), "every key acquired by someone");
+    assert!(
+        acquired.values().all(|&n| n == 1),
+        "a key acquired twice: {:?}",
+        acquired.iter().filter(|(_, n)| **n > 1).collect::<Vec<_>>()
+    );
+    db.drop_database().await;
+}
+
+#[tokio::test]
 async fn migrate_is_idempotent_and_the_store_keeps_state_in_its_table() {
     let db = TestDatabase::create().await;
     // Several processes starting at once all run it.

@@ -213,4 +213,57 @@ pub async fn idempotency_store_contract<S: IdempotencyStore>(store: Arc<S>) {
         .filter(|c| matches!(c, Claim::Acquired(_)))
         .count();
     assert_eq!(acquired, 1, "32 concurrent claims: exactly one Acquired");
+
+    // Many claims and completes at once (a store may send them together): each gets its
+    // own key's outcome, and a foreign token among them changes nothing of its key.
+    let keys: Vec<String> = (0..64).map(|i| fresh_key(&format!("burst-{i}"))).collect();
+    let tokens = futures::future::join_all(keys.iter().map(|key| {
+        let (store, key) = (store.clone(), key.clone());
+        tokio::spawn(async move { acquire(&*store, &key, long).await })
+    }))
+    .await;
+    let completes = futures::future::join_all(keys.iter().zip(tokens).enumerate().map(
+        |(i, (key, token))| {
+            let (store, key) = (store.clone(), key.clone());
+            let token = token.expect("claim task");
+            let token = if i % 8 == 0 {
+                LeaseToken::generate()
+            } else {
+                token
+            };
+            tokio::spawn(async move { store.complete(&key, &token, long).await })
+        },
+    ))
+    .await;
+    for (i, outcome) in completes.into_iter().enumerate() {
+        let outcome = outcome.expect("complete task");
+        if i % 8 == 0 {
+            assert!(
+                matches!(outcome, Err(StoreError::LeaseLost(_))),
+                "a burst's complete with a foreign token must be LeaseLost, got {outcome:?}"
+            );
+        } else {
+            assert!(
+                outcome.is_ok(),
+                "a burst's holder completes, got {outcome:?}"
+            );
+        }
+    }
+    let again = futures::future::join_all(keys.iter().map(|key| {
+        let (store, key) = (store.clone(), key.clone());
+        tokio::spawn(async move { store.claim(&key, long).await })
+    }))
+    .await;
+    for (i, claim) in again.into_iter().enumerate() {
+        let expected = if i % 8 == 0 {
+            Claim::InProgress
+        } else {
+            Claim::Done
+        };
+        assert_eq!(
+            claim.expect("claim task").ok(),
+            Some(expected),
+            "after a burst, key {i}: completed keys are Done, the others still held"
+        );
+    }
 }
