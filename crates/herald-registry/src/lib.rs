@@ -32,6 +32,7 @@ mod config;
 pub mod credentials;
 pub mod error;
 mod extract;
+mod finish;
 pub mod login_limit;
 mod misc;
 mod mode;
@@ -188,7 +189,8 @@ pub fn router(state: AppState) -> axum::Router {
                 .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
                     Error::Timeout
                 }))
-                .layer(tower::timeout::TimeoutLayer::new(timeout)),
+                .layer(tower::timeout::TimeoutLayer::new(timeout))
+                .layer(middleware::from_fn(finish::writes_run_to_completion)),
         )
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
         .with_state(state)
